@@ -1,0 +1,38 @@
+# The two commands of the README:
+#   make book   set everything up and build the site into _build/html
+#   make test   set everything up and run every check (unit tests, strict nbval, -W build,
+#               browser check of every page)
+PY := .venv/bin/python
+export PYTHONHASHSEED := 0
+export CNN_COURSE_DEVICE ?= cpu
+export MPLBACKEND := Agg
+
+.PHONY: setup book site test unit nbval browser execute clean
+
+setup:
+	bash scripts/setup.sh
+
+site:
+	rm -rf _build/html _build/.doctrees
+	$(PY) -m jupyter_book build . -W -n --keep-going
+	test -f _build/html/index.html  # a wrong jupyter-book version can exit 0 and build nothing
+
+book: setup site
+
+unit:
+	$(PY) -m pytest tests utils --doctest-modules
+
+nbval:
+	$(PY) -m pytest --nbval chapters --nbval-sanitize-with tests/sanitize.cfg --nbval-current-env -p no:cacheprovider
+
+browser:
+	$(PY) scripts/check_site.py _build/html
+
+test: setup unit nbval site browser
+
+# Re-execute chapters in place (all, or NB=chapters/02_convolution.ipynb) before committing.
+execute: setup
+	$(PY) scripts/notebook_tools.py run $(NB)
+
+clean:
+	rm -rf _build

@@ -1,0 +1,113 @@
+"""Tools for the chapter notebooks: the shared Colab setup block, and re-execution.
+
+    python scripts/notebook_tools.py sync                 # write the setup block into every chapter
+    python scripts/notebook_tools.py run chapters/02_*.ipynb   # execute top to bottom, in place
+
+The repository URL and branch come from ``_config.yml`` (one place), so a fork changes them once.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BEGIN = "# --- Colab setup (from scripts/notebook_tools.py; a no-op outside Colab) ---"
+END = "# --- end of Colab setup ---"
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def repository() -> tuple[str, str]:
+    """The repository URL and branch named in ``_config.yml``."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    return config["repository"]["url"], config["repository"].get("branch", "main")
+
+
+def setup_block() -> str:
+    """The Colab bootstrap every chapter's first code cell starts with."""
+    url, branch = repository()
+    return f"""{BEGIN}
+import sys
+
+if "google.colab" in sys.modules:  # fetch the course's utils; keep Colab's own torch
+    import os
+    import subprocess
+
+    if not os.path.isdir("/content/cnn-course"):
+        subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "{branch}",
+                        "{url}", "/content/cnn-course"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "torchinfo"], check=True)
+    sys.path.insert(0, "/content/cnn-course")
+{END}"""
+
+
+def sync(path: Path) -> bool:
+    """Put the current setup block at the top of the notebook's first code cell."""
+    notebook = nbformat.read(path, as_version=4)
+    first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
+    if pattern.search(first.source):
+        new_source = pattern.sub(lambda _: setup_block(), first.source)
+    else:
+        new_source = setup_block() + "\n" + first.source
+    changed = new_source != first.source
+    first.source = new_source
+    nbformat.write(notebook, path)
+    return changed
+
+
+def collapse_carriage_returns(text: str) -> str:
+    """Keep what a terminal shows: on each line, only the text after the last ``\\r``."""
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+def merge_streams(outputs: list) -> list:
+    """Join consecutive stdout (or stderr) messages, then keep what a terminal would show."""
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.get("output_type") == "stream" and previous is not None
+                and previous.get("output_type") == "stream" and previous["name"] == output["name"]):
+            previous["text"] += output["text"]
+        else:
+            merged.append(output)
+    for output in merged:
+        if output.get("output_type") == "stream":
+            output["text"] = collapse_carriage_returns(output["text"])
+    return [o for o in merged if o.get("output_type") != "stream" or o["text"].strip()]
+
+
+def run(path: Path, timeout: int = 900) -> float:
+    """Execute a notebook top to bottom in a fresh kernel (cwd = its folder); save outputs."""
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    notebook.metadata["kernelspec"] = KERNELSPEC
+    start = time.perf_counter()
+    NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    seconds = time.perf_counter() - start
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
+    nbformat.write(notebook, path)
+    return seconds
+
+
+if __name__ == "__main__":
+    command, *paths = sys.argv[1:] or ["help"]
+    notebooks = [Path(p) for p in paths] or sorted((ROOT / "chapters").glob("*.ipynb"))
+    if command == "sync":
+        for nb in notebooks:
+            print(f"{nb}: {'updated' if sync(nb) else 'up to date'}")
+    elif command == "run":
+        for nb in notebooks:
+            print(f"{nb}: executed in {run(nb):.1f} s", flush=True)
+    else:
+        sys.exit(__doc__)

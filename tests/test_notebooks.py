@@ -1,0 +1,113 @@
+"""Notebook hygiene: every chapter is executed top to bottom, listed, and set up alike."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbval.plugin import get_sanitize_patterns
+from notebook_tools import setup_block
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+TOC = (ROOT / "_toc.yml").read_text()
+
+
+def code_cells(notebook):
+    return [cell for cell in notebook.cells if cell.cell_type == "code" and cell.source.strip()]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.name for p in CHAPTERS])
+class TestChapter:
+    def test_name_and_toc(self, path):
+        assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name), f"{path.name}: use NN_slug.ipynb"
+        assert f"chapters/{path.stem}" in TOC, f"{path.name} is missing from _toc.yml"
+
+    def test_executed_top_to_bottom_in_one_run(self, path):
+        notebook = nbformat.read(path, as_version=4)
+        counts = [cell.execution_count for cell in code_cells(notebook)]
+        assert counts == list(range(1, len(counts) + 1)), (
+            f"{path.name}: execution counts {counts} are not 1..N; re-run it with "
+            "`python scripts/notebook_tools.py run chapters/{path.name}`"
+        )
+        for cell in code_cells(notebook):
+            assert not any(o.output_type == "error" for o in cell.outputs), "stored error output"
+
+    def test_metadata_for_the_site(self, path):
+        notebook = nbformat.read(path, as_version=4)
+        assert notebook.metadata["kernelspec"]["language"] == "python"
+        assert notebook.metadata["language_info"]["name"] == "python"
+        first_markdown = next(c for c in notebook.cells if c.cell_type == "markdown")
+        assert first_markdown.source.startswith("# "), "a chapter starts with its # title"
+
+    def test_setup_cell_is_the_shared_colab_block(self, path):
+        notebook = nbformat.read(path, as_version=4)
+        first_code = code_cells(notebook)[0].source
+        assert first_code.startswith(setup_block()), (
+            f"{path.name}: first code cell must start with the shared setup block; run "
+            "`python scripts/notebook_tools.py sync`"
+        )
+        assert "seed_everything(" in first_code and "get_device()" in first_code
+
+    def test_ignored_outputs_say_why(self, path):
+        notebook = nbformat.read(path, as_version=4)
+        for cell in code_cells(notebook):
+            lines = cell.source.splitlines()
+            for index, line in enumerate(lines):
+                if "NBVAL_" not in line:
+                    continue
+                # nbval only honours a marker that is alone on its comment line
+                assert line.strip() in {"# NBVAL_IGNORE_OUTPUT", "# NBVAL_RAISES_EXCEPTION",
+                                        "# NBVAL_SKIP", "# NBVAL_CHECK_OUTPUT"}, (
+                    f"{path.name}: `{line.strip()}`: put the marker alone on its line "
+                    "(nbval ignores `# NBVAL_IGNORE_OUTPUT  # reason`), the reason on the next"
+                )
+                if line.strip() == "# NBVAL_IGNORE_OUTPUT":
+                    reason = lines[index + 1].strip() if index + 1 < len(lines) else ""
+                    assert re.fullmatch(r"#\s*\S.*", reason), (
+                        f"{path.name}: the line after # NBVAL_IGNORE_OUTPUT must be a "
+                        "# comment giving the reason"
+                    )
+
+    def test_claims_are_checked(self, path):
+        source = "\n".join(cell.source for cell in code_cells(nbformat.read(path, as_version=4)))
+        assert len(re.findall(r"^\s*assert\b", source, re.M)) >= 3
+
+
+def test_every_toc_chapter_exists():
+    for entry in re.findall(r"file:\s*(\S+)", TOC):
+        matches = list(ROOT.glob(entry + ".*"))
+        assert matches, f"_toc.yml lists {entry}, which does not exist"
+
+
+def test_sanitize_rules_all_parse():
+    text = (ROOT / "tests" / "sanitize.cfg").read_text()
+    declared = len(re.findall(r"^\s*regex", text, re.M))
+    parsed = get_sanitize_patterns(text)
+    assert len(parsed) == declared, "a sanitize rule is malformed and nbval would drop it"
+    for pattern, _ in parsed:
+        re.compile(pattern)
+
+
+def test_sanitize_rules_apply():
+    rules = get_sanitize_patterns((ROOT / "tests" / "sanitize.cfg").read_text())
+
+    def clean(text):
+        for pattern, replacement in rules:
+            text = re.sub(pattern, replacement, text)
+        return text
+
+    assert clean("epoch 1/3:  50%|#   | 2/4\repoch 1/3  loss 0.5  |  8.1 s\n") == clean(
+        "epoch 1/3  loss 0.5  |  9.4 s\n"
+    )
+    assert clean("<object at 0x7f3a2c>") == clean("<object at 0x55aa00>")
+    assert clean("read /usr/share/datasets/fashion-mnist") == clean("read /root/.cache/cnn-course/x")
+
+
+def test_strict_nbval_everywhere():
+    for name in ("Makefile", "pytest.ini", ".ci/run"):
+        path = ROOT / name
+        if path.exists():
+            assert "--nbval-lax" not in path.read_text(), f"{name}: nbval must run strict"
