@@ -27,7 +27,7 @@ STYLE = {
 def plot_history(
     histories: dict[str, dict[str, list[float]]] | dict[str, list[float]], title: str = ""
 ) -> Figure:
-    """Plot loss and accuracy per epoch from one :data:`utils.History` or a dict of them.
+    """Plot loss and accuracy per epoch from one ``History`` (see :func:`utils.train.fit`) or a dict of them.
 
     Training curves are solid, validation curves dashed, one colour per run.
 

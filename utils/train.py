@@ -1,7 +1,7 @@
 """One way to train and evaluate every model in the course (introduced in chapter 1).
 
 ``fit`` runs the usual loop (forward, loss, backward, step) over mini-batches and returns a
-:data:`History`. On CUDA it uses mixed precision (``torch.autocast`` with bfloat16, or float16
+``History``. On CUDA it uses mixed precision (``torch.autocast`` with bfloat16, or float16
 with a ``GradScaler``) and non-blocking copies; on CPU it runs in plain float32. The same code
 path serves every device through ``enabled=`` flags.
 """
@@ -24,7 +24,7 @@ Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 History = dict[str, list[float]]
 """Per-epoch record: ``epoch``, ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``,
 ``seconds`` (accuracies are fractions in [0, 1]). A plain dict of lists, ready for
-``pandas.DataFrame(history)`` or :func:`utils.plot_history`."""
+``pandas.DataFrame(history)`` or :func:`utils.plots.plot_history`."""
 
 
 def _model_device(model: nn.Module) -> torch.device:
@@ -125,7 +125,7 @@ def fit(
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train`` and return the epoch history.
 
-    ``train`` and ``val`` yield ``(images, labels)`` batches: a :class:`utils.TensorBatches` or
+    ``train`` and ``val`` yield ``(images, labels)`` batches: a :class:`utils.data.TensorBatches` or
     a ``torch.utils.data.DataLoader``. The model must already be on its device
     (``model.to(device)``). ``scheduler`` (if given) steps once per epoch. With ``verbose``
     one line per epoch is printed; ``progress`` shows a live bar while an epoch runs.
