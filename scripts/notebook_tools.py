@@ -39,8 +39,9 @@ if "google.colab" in sys.modules:  # fetch the course's utils; keep Colab's own 
     import subprocess
 
     if not os.path.isdir("/content/cnn-course"):
+        repository = "{url}"
         subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "{branch}",
-                        "{url}", "/content/cnn-course"], check=True)
+                        repository, "/content/cnn-course"], check=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "torchinfo"], check=True)
     sys.path.insert(0, "/content/cnn-course")
 {END}"""

@@ -120,6 +120,7 @@ def fit(
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     max_grad_norm: float | None = None,
+    amp: bool = True,
     progress: bool = True,
     verbose: bool = True,
 ) -> History:
@@ -127,7 +128,8 @@ def fit(
 
     ``train`` and ``val`` yield ``(images, labels)`` batches: a :class:`utils.data.TensorBatches` or
     a ``torch.utils.data.DataLoader``. The model must already be on its device
-    (``model.to(device)``). ``scheduler`` (if given) steps once per epoch. With ``verbose``
+    (``model.to(device)``). ``scheduler`` (if given) steps once per epoch. ``amp=False``
+    turns mixed precision off on CUDA (it is never used on CPU or MPS). With ``verbose``
     one line per epoch is printed; ``progress`` shows a live bar while an epoch runs.
 
     >>> from utils.data import TensorBatches
@@ -147,7 +149,7 @@ def fit(
     _check_batches(train, "train", device)
     if val is not None:
         _check_batches(val, "val", device)
-    amp_dtype = _autocast_dtype(device)
+    amp_dtype = _autocast_dtype(device) if amp else None
     scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
     runner = model
     if device.type == "cuda" and torch.cuda.device_count() > 1:

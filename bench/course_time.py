@@ -1,0 +1,43 @@
+"""Wall time of every chapter notebook, executed headless top to bottom (nbclient).
+
+    python bench/course_time.py [chapters/0*.ipynb ...]
+
+Runs each notebook on a temporary copy (the committed outputs are left alone) and prints one
+table plus the total. Targets: every chapter <= 3 minutes, the whole course <= 15 minutes on a
+2-core CPU.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from common import machine, table
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from notebook_tools import run  # noqa: E402
+
+
+def main() -> None:
+    paths = [Path(p) for p in sys.argv[1:]] or sorted((ROOT / "chapters").glob("*.ipynb"))
+    print(f"machine: {machine()}\n")
+    rows, total = [], 0.0
+    for path in paths:
+        with tempfile.TemporaryDirectory() as folder:
+            copy = Path(folder) / "chapters" / path.name
+            copy.parent.mkdir()
+            shutil.copy(path, copy)
+            seconds = run(copy)
+        total += seconds
+        rows.append([path.stem, seconds, "yes" if seconds <= 180 else "NO"])
+        print(f"{path.stem}: {seconds:.1f} s", flush=True)
+    rows.append(["**total**", total, "yes" if total <= 900 else "NO"])
+    print()
+    print(table(["chapter", "seconds", "within target"], rows))
+
+
+if __name__ == "__main__":
+    main()
