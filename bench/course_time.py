@@ -1,9 +1,10 @@
 """Wall time of every chapter notebook, executed headless top to bottom (nbclient).
 
-    python bench/course_time.py [chapters/0*.ipynb ...]
+    python bench/course_time.py [--in-place] [chapters/0*.ipynb ...]
 
-Runs each notebook on a temporary copy (the committed outputs are left alone) and prints one
-table plus the total. Targets: every chapter <= 3 minutes, the whole course <= 15 minutes on a
+Runs each notebook on a temporary copy (the committed outputs are left alone; with
+``--in-place`` the fresh outputs are saved, as ``scripts/notebook_tools.py run`` does) and
+prints one table plus the total. Targets: every chapter <= 3 minutes, the whole course <= 15 minutes on a
 2-core CPU.
 """
 
@@ -22,15 +23,20 @@ from notebook_tools import run  # noqa: E402
 
 
 def main() -> None:
-    paths = [Path(p) for p in sys.argv[1:]] or sorted((ROOT / "chapters").glob("*.ipynb"))
+    in_place = "--in-place" in sys.argv
+    names = [a for a in sys.argv[1:] if a != "--in-place"]
+    paths = [Path(p) for p in names] or sorted((ROOT / "chapters").glob("*.ipynb"))
     print(f"machine: {machine()}\n")
     rows, total = [], 0.0
     for path in paths:
-        with tempfile.TemporaryDirectory() as folder:
-            copy = Path(folder) / "chapters" / path.name
-            copy.parent.mkdir()
-            shutil.copy(path, copy)
-            seconds = run(copy)
+        if in_place:
+            seconds = run(path)
+        else:
+            with tempfile.TemporaryDirectory() as folder:
+                copy = Path(folder) / "chapters" / path.name
+                copy.parent.mkdir()
+                shutil.copy(path, copy)
+                seconds = run(copy)
         total += seconds
         rows.append([path.stem, seconds, "yes" if seconds <= 180 else "NO"])
         print(f"{path.stem}: {seconds:.1f} s", flush=True)
