@@ -13,7 +13,7 @@ setup:
 	bash scripts/setup.sh
 
 site:
-	rm -rf _build/html _build/.doctrees
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute
 	$(PY) -m jupyter_book build . -W -n --keep-going
 	test -f _build/html/index.html  # a wrong jupyter-book version can exit 0 and build nothing
 
@@ -23,7 +23,9 @@ unit:
 	$(PY) -m pytest tests utils --doctest-modules
 
 nbval:
-	$(PY) -m pytest --nbval chapters --nbval-sanitize-with tests/sanitize.cfg --nbval-current-env -p no:cacheprovider
+	$(PY) -m pytest --nbval chapters --nbval-sanitize-with tests/sanitize.cfg --nbval-current-env -p no:cacheprovider \
+		--junitxml=_build/nbval-junit.xml
+	$(PY) bench/course_time.py --from-junit _build/nbval-junit.xml
 
 browser:
 	$(PY) scripts/check_site.py _build/html

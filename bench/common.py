@@ -22,8 +22,10 @@ def machine() -> str:
         where = f"GPU {torch.cuda.get_device_name()}"
     else:
         where = f"CPU {platform.processor() or platform.machine()}"
-    return (f"{where}, {os.cpu_count()} cores, torch {torch.__version__}, "
-            f"{torch.get_num_threads()} threads")
+    return (
+        f"{where}, {os.cpu_count()} cores, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads"
+    )
 
 
 def torchvision_root() -> Path:
@@ -32,12 +34,23 @@ def torchvision_root() -> Path:
     raw = data_dir() / "torchvision" / "FashionMNIST" / "raw"
     if not (raw / "t10k-labels-idx1-ubyte").exists():
         raw.mkdir(parents=True, exist_ok=True)
-        candidates = [data_dir() / "FashionMNIST" / "raw", Path(os.environ.get(IDX_ENV, "")),
-                      DEBIAN_DIR]
-        source = next(c for c in candidates if (c / "train-images-idx3-ubyte.gz").exists()
-                      or (c / "train-images-idx3-ubyte").exists())
-        for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                     "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        candidates = [
+            data_dir() / "FashionMNIST" / "raw",
+            Path(os.environ.get(IDX_ENV, "")),
+            DEBIAN_DIR,
+        ]
+        source = next(
+            c
+            for c in candidates
+            if (c / "train-images-idx3-ubyte.gz").exists()
+            or (c / "train-images-idx3-ubyte").exists()
+        )
+        for name in (
+            "train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte",
+            "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte",
+        ):
             if (source / name).exists():
                 shutil.copy(source / name, raw / name)
             else:
@@ -50,6 +63,9 @@ def table(header: list[str], rows: list[list]) -> str:
     """A Markdown table (so it can be pasted into the book as it is)."""
     cells = [header] + [[f"{c:,.1f}" if isinstance(c, float) else str(c) for c in r] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in cells]
+    lines = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + " |"
+        for row in cells
+    ]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)

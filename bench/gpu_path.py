@@ -44,10 +44,16 @@ def main() -> None:
         sys.exit("bench/gpu_path.py needs a CUDA GPU; none is visible on this machine.")
     device = torch.device("cuda")
     data = load_fashion_mnist()
-    train = TensorBatches(to_float_images(data.train_images), data.train_labels,
-                          batch_size=args.batch_size, shuffle=True, device=device)
-    test = TensorBatches(to_float_images(data.test_images), data.test_labels,
-                         batch_size=2048, device=device)
+    train = TensorBatches(
+        to_float_images(data.train_images),
+        data.train_labels,
+        batch_size=args.batch_size,
+        shuffle=True,
+        device=device,
+    )
+    test = TensorBatches(
+        to_float_images(data.test_images), data.test_labels, batch_size=2048, device=device
+    )
     print(f"machine: {machine()}; {args.epochs} epochs, batch {args.batch_size}\n")
     rows = []
     for model_name in MODELS:
@@ -59,20 +65,37 @@ def main() -> None:
                 model = model.to(memory_format=torch.channels_last)
                 batches = ChannelsLast(train)
             optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-            fit(model, batches, epochs=1, optimizer=optimizer, amp=mode != "fp32",
-                progress=False, verbose=False)  # warm-up: cuDNN picks its kernels
+            fit(
+                model,
+                batches,
+                epochs=1,
+                optimizer=optimizer,
+                amp=mode != "fp32",
+                progress=False,
+                verbose=False,
+            )  # warm-up: cuDNN picks its kernels
             torch.cuda.synchronize()
             start = time.perf_counter()
-            fit(model, batches, epochs=args.epochs, optimizer=optimizer, amp=mode != "fp32",
-                progress=False, verbose=False)
+            fit(
+                model,
+                batches,
+                epochs=args.epochs,
+                optimizer=optimizer,
+                amp=mode != "fp32",
+                progress=False,
+                verbose=False,
+            )
             torch.cuda.synchronize()
             seconds = (time.perf_counter() - start) / args.epochs
             _, accuracy = evaluate(model, test)
             rows.append([model_name, mode, seconds, 60_000 / seconds, f"{accuracy:.2%}"])
             print(rows[-1], flush=True)
     print()
-    print(table(["model", "mode", "s/epoch", "images/s", f"test acc after {args.epochs + 1} ep"],
-                rows))
+    print(
+        table(
+            ["model", "mode", "s/epoch", "images/s", f"test acc after {args.epochs + 1} ep"], rows
+        )
+    )
 
 
 if __name__ == "__main__":

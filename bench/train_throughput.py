@@ -20,7 +20,14 @@ from common import MODELS, machine, table, torchvision_root
 from torch.utils.data import DataLoader, Subset
 from torchvision import datasets, transforms
 
-from utils import TensorBatches, fit, get_device, load_fashion_mnist, seed_everything, to_float_images
+from utils import (
+    TensorBatches,
+    fit,
+    get_device,
+    load_fashion_mnist,
+    seed_everything,
+    to_float_images,
+)
 
 
 def epoch_seconds(model_name: str, batches, device: torch.device) -> float:
@@ -44,14 +51,23 @@ def main() -> None:
     device = get_device()
     data = load_fashion_mnist()
     count = min(args.limit, len(data.train_images))
-    in_memory = TensorBatches(to_float_images(data.train_images[:count]),
-                              data.train_labels[:count], batch_size=args.batch_size,
-                              shuffle=True, device=device)
-    textbook = datasets.FashionMNIST(torchvision_root(), train=True, download=False,
-                                     transform=transforms.ToTensor())
-    loader = DataLoader(Subset(textbook, range(count)), batch_size=args.batch_size,
-                        shuffle=True, num_workers=args.workers,
-                        pin_memory=device.type == "cuda")
+    in_memory = TensorBatches(
+        to_float_images(data.train_images[:count]),
+        data.train_labels[:count],
+        batch_size=args.batch_size,
+        shuffle=True,
+        device=device,
+    )
+    textbook = datasets.FashionMNIST(
+        torchvision_root(), train=True, download=False, transform=transforms.ToTensor()
+    )
+    loader = DataLoader(
+        Subset(textbook, range(count)),
+        batch_size=args.batch_size,
+        shuffle=True,
+        num_workers=args.workers,
+        pin_memory=device.type == "cuda",
+    )
     print(f"machine: {machine()}; {count:,} images per epoch, batch {args.batch_size}\n")
     rows = []
     for model_name in MODELS:
@@ -63,8 +79,12 @@ def main() -> None:
         rows.append([model_name, a, count / a, b, count / b, f"{b / a:.2f}x"])
         print(f"{model_name}: a {times['a']}  b {times['b']}", flush=True)
     print()
-    print(table(["model", "(a) s/epoch", "(a) images/s", "(b) s/epoch", "(b) images/s",
-                 "speed-up a/b"], rows))
+    print(
+        table(
+            ["model", "(a) s/epoch", "(a) images/s", "(b) s/epoch", "(b) images/s", "speed-up a/b"],
+            rows,
+        )
+    )
 
 
 if __name__ == "__main__":

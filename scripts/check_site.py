@@ -27,8 +27,13 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -115,8 +120,11 @@ def main(html_dir: Path) -> int:
     pages = toc_pages()
     with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
         context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-            args=CHROMIUM_FLAGS, headless=True, viewport={"width": 1280, "height": 900},
+            profile,
+            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+            args=CHROMIUM_FLAGS,
+            headless=True,
+            viewport={"width": 1280, "height": 900},
         )
 
         def gate(route):  # the site must work offline: nothing may leave the machine
@@ -134,8 +142,10 @@ def main(html_dir: Path) -> int:
                 hrefs = [colab.nth(i).get_attribute("href") for i in range(colab.count())]
                 if not any(h.endswith(f"/{name}.ipynb") for h in hrefs):
                     problems.append(f"{name}: no Colab button pointing at {name}.ipynb ({hrefs})")
-                toggles = page.locator(".solution .toggle-button, details.solution summary, "
-                                       ".solution.dropdown .admonition-title")
+                toggles = page.locator(
+                    ".solution .toggle-button, details.solution summary, "
+                    ".solution.dropdown .admonition-title"
+                )
                 if toggles.count():
                     hidden = page.locator(".solution").first
                     before = hidden.bounding_box()["height"]

@@ -32,7 +32,9 @@ def idx_folder(tmp_path: Path) -> Path:
     """A folder with the four Fashion-MNIST file names, holding 12 train and 4 test images."""
     rng = np.random.default_rng(0)
     for split, count in (("train", 12), ("t10k", 4)):
-        write_idx(tmp_path / f"{split}-images-idx3-ubyte.gz",
-                  rng.integers(0, 256, (count, 28, 28), dtype=np.uint8))
+        write_idx(
+            tmp_path / f"{split}-images-idx3-ubyte.gz",
+            rng.integers(0, 256, (count, 28, 28), dtype=np.uint8),
+        )
         write_idx(tmp_path / f"{split}-labels-idx1-ubyte.gz", np.arange(count, dtype=np.uint8) % 10)
     return tmp_path

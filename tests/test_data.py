@@ -111,7 +111,9 @@ def test_env_folder_must_exist(monkeypatch, tmp_path):
         data_module.load_fashion_mnist(download=False)
 
 
-@pytest.mark.skipif(not data_module.DEBIAN_DIR.is_dir(), reason="dataset-fashion-mnist not installed")
+@pytest.mark.skipif(
+    not data_module.DEBIAN_DIR.is_dir(), reason="dataset-fashion-mnist not installed"
+)
 def test_real_data_from_debian_package(monkeypatch, tmp_path):
     monkeypatch.setenv("CNN_COURSE_DATA", str(tmp_path / "empty-cache"))
     monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
@@ -164,7 +166,9 @@ def test_augmentation_keeps_shape_and_content():
     augmented = random_flip_and_shift(images, generator, max_shift=2)
     assert augmented.shape == images.shape
     assert torch.equal(augmented.sum(dim=(1, 2, 3)), images.sum(dim=(1, 2, 3)))  # only moved
-    batches = TensorBatches(images, torch.zeros(16).long(), batch_size=8, transform=random_flip_and_shift)
+    batches = TensorBatches(
+        images, torch.zeros(16).long(), batch_size=8, transform=random_flip_and_shift
+    )
     assert next(iter(batches))[0].shape == (8, 1, 28, 28)
     with pytest.raises(ValueError, match="batch"):
         random_flip_and_shift(torch.zeros(28, 28), generator)

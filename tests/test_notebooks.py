@@ -59,8 +59,12 @@ class TestChapter:
                 if "NBVAL_" not in line:
                     continue
                 # nbval only honours a marker that is alone on its comment line
-                assert line.strip() in {"# NBVAL_IGNORE_OUTPUT", "# NBVAL_RAISES_EXCEPTION",
-                                        "# NBVAL_SKIP", "# NBVAL_CHECK_OUTPUT"}, (
+                assert line.strip() in {
+                    "# NBVAL_IGNORE_OUTPUT",
+                    "# NBVAL_RAISES_EXCEPTION",
+                    "# NBVAL_SKIP",
+                    "# NBVAL_CHECK_OUTPUT",
+                }, (
                     f"{path.name}: `{line.strip()}`: put the marker alone on its line "
                     "(nbval ignores `# NBVAL_IGNORE_OUTPUT  # reason`), the reason on the next"
                 )
@@ -103,7 +107,9 @@ def test_sanitize_rules_apply():
         "epoch 1/3  loss 0.5  |  9.4 s\n"
     )
     assert clean("<object at 0x7f3a2c>") == clean("<object at 0x55aa00>")
-    assert clean("read /usr/share/datasets/fashion-mnist") == clean("read /root/.cache/cnn-course/x")
+    assert clean("read /usr/share/datasets/fashion-mnist") == clean(
+        "read /root/.cache/cnn-course/x"
+    )
 
 
 def test_strict_nbval_everywhere():

@@ -11,7 +11,9 @@ def blobs(count=400, seed=0):
     """Two Gaussian blobs in 8x8 'images': a problem a small net learns in a few epochs."""
     generator = torch.Generator().manual_seed(seed)
     labels = torch.randint(0, 2, (count,), generator=generator)
-    images = torch.randn(count, 1, 8, 8, generator=generator) + (labels.float() * 2 - 1).view(-1, 1, 1, 1)
+    images = torch.randn(count, 1, 8, 8, generator=generator) + (labels.float() * 2 - 1).view(
+        -1, 1, 1, 1
+    )
     return images, labels
 
 
@@ -25,8 +27,14 @@ def test_fit_drives_the_loss_down_and_returns_a_history(capsys):
     train = TensorBatches(images[:300], labels[:300], batch_size=32, shuffle=True)
     val = TensorBatches(images[300:], labels[300:], batch_size=100)
     model = small_model()
-    history = fit(model, train, val, epochs=4, optimizer=torch.optim.Adam(model.parameters(), 1e-2),
-                  progress=False)
+    history = fit(
+        model,
+        train,
+        val,
+        epochs=4,
+        optimizer=torch.optim.Adam(model.parameters(), 1e-2),
+        progress=False,
+    )
     assert list(history) == ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds"]
     assert history["epoch"] == [1, 2, 3, 4]
     assert history["train_loss"][-1] < 0.5 * history["train_loss"][0]
@@ -40,19 +48,33 @@ def test_fit_is_reproducible():
         seed_everything(1)
         images, labels = blobs()
         model = small_model()
-        return fit(model, TensorBatches(images, labels, batch_size=50, shuffle=True, seed=1),
-                   epochs=2, optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
-                   progress=False, verbose=False)["train_loss"]
+        return fit(
+            model,
+            TensorBatches(images, labels, batch_size=50, shuffle=True, seed=1),
+            epochs=2,
+            optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+            progress=False,
+            verbose=False,
+        )["train_loss"]
 
     assert run() == run()
 
 
 def test_fit_works_with_a_dataloader():
     images, labels = blobs(64)
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images, labels), batch_size=16)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(images, labels), batch_size=16
+    )
     model = small_model()
-    history = fit(model, loader, loader, epochs=1, optimizer=torch.optim.Adam(model.parameters()),
-                  progress=False, verbose=False)
+    history = fit(
+        model,
+        loader,
+        loader,
+        epochs=1,
+        optimizer=torch.optim.Adam(model.parameters()),
+        progress=False,
+        verbose=False,
+    )
     assert len(history["val_acc"]) == 1 and 0 <= history["val_acc"][0] <= 1
 
 
@@ -74,14 +96,19 @@ def test_fit_rejects_bad_epochs(epochs):
     images, labels = blobs(10)
     model = small_model()
     with pytest.raises(ValueError, match="epochs"):
-        fit(model, TensorBatches(images, labels), epochs=epochs,
-            optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
+        fit(
+            model,
+            TensorBatches(images, labels),
+            epochs=epochs,
+            optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+        )
 
 
 def test_fit_rejects_empty_data():
     model = small_model()
-    empty = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.zeros(0, 1, 8, 8),
-                                                                       torch.zeros(0).long()))
+    empty = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.zeros(0, 1, 8, 8), torch.zeros(0).long())
+    )
     with pytest.raises(ValueError, match="no batches"):
         fit(model, empty, epochs=1, optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
 

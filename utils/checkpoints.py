@@ -52,7 +52,5 @@ def load_checkpoint(path: str | Path, model: nn.Module) -> dict[str, Any]:
     try:
         model.load_state_dict(saved["state_dict"])
     except RuntimeError as error:
-        raise ValueError(
-            f"{path} does not fit a {type(model).__name__}: {error}"
-        ) from error
+        raise ValueError(f"{path} does not fit a {type(model).__name__}: {error}") from error
     return dict(saved.get("metadata", {}))

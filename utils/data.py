@@ -71,7 +71,9 @@ def read_idx(path: str | Path) -> torch.Tensor:
     except (OSError, EOFError) as error:  # a truncated or damaged gzip stream
         raise ValueError(f"{path} is corrupt ({error}).\n{HOW_TO_GET_DATA}") from error
     if len(raw) < 8:
-        raise ValueError(f"{path} is {len(raw)} bytes, too short for an IDX header.\n{HOW_TO_GET_DATA}")
+        raise ValueError(
+            f"{path} is {len(raw)} bytes, too short for an IDX header.\n{HOW_TO_GET_DATA}"
+        )
     magic = int.from_bytes(raw[:4], "big")
     if magic not in IDX_MAGIC:
         raise ValueError(

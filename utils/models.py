@@ -64,9 +64,14 @@ class LeNet5(nn.Module):
         pool = nn.MaxPool2d if modern else nn.AvgPool2d
         self.modern = modern
         self.features = nn.Sequential(
-            nn.Conv2d(1, 6, kernel_size=5), activation(), pool(2),  # C1, S2: 28 -> 14
-            nn.Conv2d(6, 16, kernel_size=5), activation(), pool(2),  # C3, S4: 10 -> 5
-            nn.Conv2d(16, 120, kernel_size=5), activation(),  # C5: 5x5 map -> 1x1
+            nn.Conv2d(1, 6, kernel_size=5),
+            activation(),
+            pool(2),  # C1, S2: 28 -> 14
+            nn.Conv2d(6, 16, kernel_size=5),
+            activation(),
+            pool(2),  # C3, S4: 10 -> 5
+            nn.Conv2d(16, 120, kernel_size=5),
+            activation(),  # C5: 5x5 map -> 1x1
         )
         self.classifier = nn.Sequential(
             nn.Flatten(), nn.Linear(120, 84), activation(), nn.Linear(84, num_classes)

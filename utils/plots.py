@@ -27,7 +27,8 @@ STYLE = {
 def plot_history(
     histories: dict[str, dict[str, list[float]]] | dict[str, list[float]], title: str = ""
 ) -> Figure:
-    """Plot loss and accuracy per epoch from one ``History`` (see :func:`utils.train.fit`) or a dict of them.
+    """Plot loss and accuracy per epoch from one history of :func:`utils.train.fit`, or from a
+    dict of named histories.
 
     Training curves are solid, validation curves dashed, one colour per run.
 
@@ -46,11 +47,23 @@ def plot_history(
             color = f"C{index}"
             label = f"{name} " if name else ""
             for ax, key in ((loss_ax, "loss"), (acc_ax, "acc")):
-                ax.plot(history["epoch"], history[f"train_{key}"], "-o", color=color,
-                        ms=3, label=f"{label}train")
+                ax.plot(
+                    history["epoch"],
+                    history[f"train_{key}"],
+                    "-o",
+                    color=color,
+                    ms=3,
+                    label=f"{label}train",
+                )
                 if not np.isnan(history[f"val_{key}"]).all():
-                    ax.plot(history["epoch"], history[f"val_{key}"], "--s", color=color,
-                            ms=3, label=f"{label}validation")
+                    ax.plot(
+                        history["epoch"],
+                        history[f"val_{key}"],
+                        "--s",
+                        color=color,
+                        ms=3,
+                        label=f"{label}validation",
+                    )
         loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss")
         acc_ax.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
         acc_ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
@@ -100,8 +113,9 @@ def show_images(
     nrows = -(-count // ncols)
     name = (lambda i: classes[int(i)]) if classes is not None else (lambda i: str(int(i)))
     with plt.rc_context({**STYLE, "axes.grid": False}):
-        fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3),
-                                 squeeze=False)
+        fig, axes = plt.subplots(
+            nrows, ncols, figsize=(size * ncols, size * nrows + 0.3), squeeze=False
+        )
         for index, ax in enumerate(axes.flat):
             ax.axis("off")
             if index >= count:
@@ -139,7 +153,9 @@ def show_feature_maps(
     >>> len(fig.axes)
     6
     """
-    array = maps.detach().float().cpu().numpy() if isinstance(maps, torch.Tensor) else np.asarray(maps)
+    array = (
+        maps.detach().float().cpu().numpy() if isinstance(maps, torch.Tensor) else np.asarray(maps)
+    )
     if array.ndim == 4 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim != 3:
@@ -148,8 +164,9 @@ def show_feature_maps(
     ncols = min(ncols, count)
     nrows = -(-count // ncols)
     with plt.rc_context({**STYLE, "axes.grid": False}):
-        fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4),
-                                 squeeze=False)
+        fig, axes = plt.subplots(
+            nrows, ncols, figsize=(size * ncols, size * nrows + 0.4), squeeze=False
+        )
         for index, ax in enumerate(axes.flat):
             ax.axis("off")
             if index >= count:

@@ -65,7 +65,8 @@ def evaluate(
 
     >>> from utils.data import TensorBatches
     >>> model = nn.Sequential(nn.Flatten(), nn.Linear(4, 2))
-    >>> loss, accuracy = evaluate(model, TensorBatches(torch.rand(6, 1, 2, 2), torch.zeros(6).long()))
+    >>> batches = TensorBatches(torch.rand(6, 1, 2, 2), torch.zeros(6).long())
+    >>> loss, accuracy = evaluate(model, batches)
     >>> 0.0 <= accuracy <= 1.0
     True
     """
@@ -75,8 +76,11 @@ def evaluate(
     was_training = model.training
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
-    with torch.inference_mode(), torch.autocast(
-        device.type, dtype=_autocast_dtype(device), enabled=_autocast_dtype(device) is not None
+    with (
+        torch.inference_mode(),
+        torch.autocast(
+            device.type, dtype=_autocast_dtype(device), enabled=_autocast_dtype(device) is not None
+        ),
     ):
         for images, labels in batches:
             images = images.to(device, non_blocking=True)
@@ -155,16 +159,23 @@ def fit(
     if device.type == "cuda" and torch.cuda.device_count() > 1:
         runner = nn.DataParallel(model)  # splits each batch across the visible GPUs
 
-    history: History = {key: [] for key in
-                        ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")}
+    history: History = {
+        key: [] for key in ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
+    }
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         model.train()
         total_loss = torch.zeros((), device=device)  # summed on the device: no sync per batch
         correct = torch.zeros((), device=device, dtype=torch.long)
         count = 0
-        bar = tqdm(train, desc=f"epoch {epoch}/{epochs}", leave=False, disable=not progress,
-                   file=sys.stdout, unit="batch")
+        bar = tqdm(
+            train,
+            desc=f"epoch {epoch}/{epochs}",
+            leave=False,
+            disable=not progress,
+            file=sys.stdout,
+            unit="batch",
+        )
         for images, labels in bar:
             images = images.to(device, non_blocking=True)
             labels = labels.to(device, non_blocking=True)
@@ -187,9 +198,13 @@ def fit(
         if scheduler is not None:
             scheduler.step()
         train_loss, train_acc = total_loss.item() / count, correct.item() / count
-        val_loss, val_acc = evaluate(model, val, loss_fn) if val is not None else (float("nan"),) * 2
+        val_loss, val_acc = (
+            evaluate(model, val, loss_fn) if val is not None else (float("nan"),) * 2
+        )
         seconds = time.perf_counter() - start
-        for key, value in zip(history, (epoch, train_loss, train_acc, val_loss, val_acc, seconds)):
+        for key, value in zip(
+            history, (epoch, train_loss, train_acc, val_loss, val_acc, seconds), strict=True
+        ):
             history[key].append(value)
         if verbose:
             line = f"epoch {epoch}/{epochs}  train loss {train_loss:.4f} acc {train_acc:.2%}"
