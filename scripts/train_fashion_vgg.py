@@ -18,7 +18,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
-from utils import (  # noqa: E402
+from utils import (
     CHECKPOINT_DIR,
     TensorBatches,
     VGGStyleNet,
@@ -46,23 +46,32 @@ def main() -> None:
     seed_everything(args.seed)
     device = get_device()
     data = load_fashion_mnist()
-    train = TensorBatches(to_float_images(data.train_images), data.train_labels,
-                          batch_size=args.batch_size, shuffle=True, seed=args.seed, device=device)
-    test = TensorBatches(to_float_images(data.test_images), data.test_labels,
-                         batch_size=1000, device=device)
+    train = TensorBatches(
+        to_float_images(data.train_images),
+        data.train_labels,
+        batch_size=args.batch_size,
+        shuffle=True,
+        seed=args.seed,
+        device=device,
+    )
+    test = TensorBatches(
+        to_float_images(data.test_images), data.test_labels, batch_size=1000, device=device
+    )
 
     model = VGGStyleNet().to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     # cosine decay over the epochs: a large step early, small steps to settle at the end
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     # no validation split: nothing is tuned on the test set, it is scored once at the end
-    history = fit(model, train, epochs=args.epochs, optimizer=optimizer, scheduler=scheduler,
-                  progress=False)
+    history = fit(
+        model, train, epochs=args.epochs, optimizer=optimizer, scheduler=scheduler, progress=False
+    )
     _, test_accuracy = evaluate(model, test)
     print(f"test accuracy {test_accuracy:.2%} on {len(data.test_labels):,} images")
 
     path = save_checkpoint(
-        args.output, model.cpu(),
+        args.output,
+        model.cpu(),
         test_accuracy=test_accuracy,
         train_accuracy=history["train_acc"][-1],
         epochs=args.epochs,
