@@ -78,7 +78,7 @@ def main() -> None:
         train_images=len(train_images),
         source_test_images=len(test_images),
         source_test_accuracy=round(accuracy, 4),
-        torch_version=torch.__version__,
+        torch_version=str(torch.__version__),
     )
     print(f"source-task test accuracy {accuracy:.2%} after {args.epochs} epochs "
           f"({time.perf_counter() - start:.0f} s); wrote {path} ({path.stat().st_size:,} bytes)")

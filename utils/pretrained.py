@@ -41,7 +41,7 @@ TARGET_CLASSES = (2, 4, 6, 7, 9)
 Ankle boot (disjoint from :data:`SOURCE_CLASSES`)."""
 
 COURSE_CHECKPOINT = CHECKPOINT_DIR / "course_backbone.pt"
-"""The committed weights of the course backbone (made by ``scripts/pretrain_course_backbone.py``)."""
+"""The committed course backbone, made by ``scripts/pretrain_course_backbone.py``."""
 
 BACKBONE_ENV = "CNN_COURSE_BACKBONE"
 """Environment variable read when ``kind`` is not given: ``auto``, ``imagenet`` or ``course``."""
@@ -81,7 +81,7 @@ class Backbone:
     def split(self) -> tuple[nn.Sequential, nn.Sequential]:
         """``(bottom, top)``: the blocks fine-tuning keeps frozen, and the last block.
 
-        >>> bottom, top = load_backbone("course", pretrained=False).split()
+        >>> bottom, top = load_backbone("course", pretrained=False, verbose=False).split()
         >>> len(bottom), len(top)
         (6, 2)
         """
@@ -166,7 +166,7 @@ def course_backbone(*, pretrained: bool = True, path: str | Path = COURSE_CHECKP
     :data:`SOURCE_CLASSES` (or freshly initialized with ``pretrained=False``).
 
     >>> course_backbone(pretrained=False).description
-    'course: VGGStyleNet features, 71,568 parameters, random initialization'
+    'course: VGGStyleNet features, 72,016 parameters, random initialization'
     """
     if pretrained:
         model, metadata = load_course_model(path)
