@@ -5,7 +5,6 @@
 PY := .venv/bin/python
 export PYTHONHASHSEED := 0
 export CNN_COURSE_DEVICE ?= cpu
-export MPLBACKEND := Agg
 
 .PHONY: setup book site test unit nbval browser execute clean
 
