@@ -13,7 +13,7 @@ setup:
 
 site:
 	rm -rf _build/html _build/.doctrees _build/jupyter_execute
-	$(PY) -m jupyter_book build . -W -n --keep-going
+	.venv/bin/jupyter-book build . -W -n --keep-going
 	test -f _build/html/index.html  # a wrong jupyter-book version can exit 0 and build nothing
 
 book: setup site
