@@ -6,8 +6,7 @@
 Runs each notebook on a temporary copy (the committed outputs are left alone; with
 ``--in-place`` the fresh outputs are saved, as ``scripts/notebook_tools.py run`` does) and
 prints one table plus the total. Targets: every chapter <= 3 minutes, the whole course
-<= 15 minutes on a
-2-core CPU.
+<= 15 minutes on a 2-core CPU.
 """
 
 from __future__ import annotations
