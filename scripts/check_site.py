@@ -82,7 +82,9 @@ def check_page(page, base: str, name: str, html_dir: Path, shots: Path, problems
     source = (html_dir / f"{name}.html").read_text()
     if 'class="math' in source:
         try:
-            page.wait_for_selector("mjx-container", timeout=20_000)
+            # "attached", not "visible": the first typeset formula can sit in a hidden place
+            # (the collapsed "on this page" sidebar, a closed solution)
+            page.wait_for_selector("article mjx-container", state="attached", timeout=20_000)
         except Exception:
             problems.append(f"{name}: has math but MathJax typeset none of it")
     page.wait_for_load_state("networkidle")
