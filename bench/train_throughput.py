@@ -1,12 +1,14 @@
 """Training-loop throughput: utils' in-memory batches vs the textbook DataLoader loop.
 
-    python bench/train_throughput.py [--repeats 2] [--limit 60000] [--batch-size 128]
+    python bench/train_throughput.py [--repeats 2] [--limit 60000] [--batch-size 128] [--models LeNet-5]
 
 For LeNet-5 and the chapter-6 VGG-style network, one epoch of Fashion-MNIST is trained with
 (a) utils.TensorBatches (tensors already in memory, on the device) and (b)
 torchvision.datasets.FashionMNIST(transform=ToTensor()) + DataLoader (a PIL image decoded and
 converted per example), same model, same batch size, alternating A B A B so that drift in the
-machine's speed hits both alike. Prints images per second and the ratio A/B.
+machine's speed hits both alike. Prints images per second and the ratio A/B, then the cost of
+the data path alone (one pass over the batches, no model) and where a LeNet-5 epoch of (a)
+spends its time (torch.profiler, self CPU time by operator).
 """
 
 from __future__ import annotations
@@ -41,12 +43,42 @@ def epoch_seconds(model_name: str, batches, device: torch.device) -> float:
     return time.perf_counter() - start
 
 
+def data_seconds(batches, device: torch.device) -> float:
+    """One pass over ``batches`` with no model: what the data path alone costs per epoch."""
+    start = time.perf_counter()
+    for images, _labels in batches:
+        images.to(device).sum()  # touch every batch, as a model would
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def profile_epoch(batches, device: torch.device, steps: int = 100) -> str:
+    """Self time by operator for ``steps`` LeNet-5 training steps on ``batches``."""
+    from itertools import islice
+
+    from torch.profiler import ProfilerActivity, profile
+
+    seed_everything(0)
+    model = MODELS["LeNet-5"]().to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    subset = list(islice(iter(batches), steps))
+    fit(model, subset, epochs=1, optimizer=optimizer, progress=False, verbose=False)  # warm-up
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        fit(model, subset, epochs=1, optimizer=optimizer, progress=False, verbose=False)
+    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in events)
+    rows = [[e.key, 100 * e.self_cpu_time_total / total] for e in events[:8]]
+    return table([f"operator (LeNet-5, (a), {steps} steps)", "% of self CPU time"], rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2, help="A/B pairs per model")
     parser.add_argument("--limit", type=int, default=60_000, help="training images per epoch")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--workers", type=int, default=0, help="DataLoader workers for (b)")
+    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
     args = parser.parse_args()
     device = get_device()
     data = load_fashion_mnist()
@@ -70,7 +102,7 @@ def main() -> None:
     )
     print(f"machine: {machine()}; {count:,} images per epoch, batch {args.batch_size}\n")
     rows = []
-    for model_name in MODELS:
+    for model_name in args.models:
         times = {"a": [], "b": []}
         for _ in range(args.repeats):
             times["a"].append(epoch_seconds(model_name, in_memory, device))
@@ -85,6 +117,17 @@ def main() -> None:
             rows,
         )
     )
+    print()
+    a_data = statistics.median(data_seconds(in_memory, device) for _ in range(3))
+    b_data = statistics.median(data_seconds(loader, device) for _ in range(3))
+    print(
+        table(
+            ["data path alone", "(a) s/epoch", "(b) s/epoch", "ratio b/a"],
+            [["one pass, no model", a_data, b_data, f"{b_data / a_data:.0f}x"]],
+        )
+    )
+    print()
+    print(profile_epoch(in_memory, device))
 
 
 if __name__ == "__main__":
