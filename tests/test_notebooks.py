@@ -79,6 +79,12 @@ class TestChapter:
         source = "\n".join(cell.source for cell in code_cells(nbformat.read(path, as_version=4)))
         assert len(re.findall(r"^\s*assert\b", source, re.M)) >= 3
 
+    def test_no_unfinished_text(self, path):
+        notebook = nbformat.read(path, as_version=4)
+        for index, cell in enumerate(notebook.cells):
+            found = re.search(r"\b(PLACEHOLDER|TODO|FIXME|TBD)\b", cell.source)
+            assert not found, f"{path.name}, cell {index}: unfinished text {found.group(0)!r}"
+
 
 def test_every_toc_chapter_exists():
     for entry in re.findall(r"file:\s*(\S+)", TOC):
