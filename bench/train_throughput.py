@@ -1,6 +1,7 @@
 """Training-loop throughput: utils' in-memory batches vs the textbook DataLoader loop.
 
-    python bench/train_throughput.py [--repeats 2] [--limit 60000] [--batch-size 128] [--models LeNet-5]
+    python bench/train_throughput.py [--repeats 2] [--limit 60000] [--batch-size 128]
+                                     [--models LeNet-5]
 
 For LeNet-5 and the chapter-6 VGG-style network, one epoch of Fashion-MNIST is trained with
 (a) utils.TensorBatches (tensors already in memory, on the device) and (b)

@@ -50,12 +50,20 @@ def main() -> None:
     # on the CPU on purpose (no .to(device)): a seeded CPU run is repeatable; it takes a minute
     seed_everything(args.seed)
     data = load_fashion_mnist()
-    train_images, train_labels = select_classes(to_float_images(data.train_images),
-                                                data.train_labels, SOURCE_CLASSES)
-    test_images, test_labels = select_classes(to_float_images(data.test_images),
-                                              data.test_labels, SOURCE_CLASSES)
-    train = TensorBatches(train_images, train_labels, batch_size=128, shuffle=True,
-                          seed=args.seed, transform=random_flip_and_shift)
+    train_images, train_labels = select_classes(
+        to_float_images(data.train_images), data.train_labels, SOURCE_CLASSES
+    )
+    test_images, test_labels = select_classes(
+        to_float_images(data.test_images), data.test_labels, SOURCE_CLASSES
+    )
+    train = TensorBatches(
+        train_images,
+        train_labels,
+        batch_size=128,
+        shuffle=True,
+        seed=args.seed,
+        transform=random_flip_and_shift,
+    )
     test = TensorBatches(test_images, test_labels, batch_size=1000)
 
     widths = (16, 32, 64)
@@ -63,11 +71,19 @@ def main() -> None:
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     start = time.perf_counter()
-    fit(model, train, test, epochs=args.epochs, optimizer=optimizer, scheduler=scheduler,
-        progress=False)
+    fit(
+        model,
+        train,
+        test,
+        epochs=args.epochs,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        progress=False,
+    )
     _, accuracy = evaluate(model, test)
     path = save_checkpoint(
-        args.out, model,
+        args.out,
+        model,
         source_classes=list(SOURCE_CLASSES),
         target_classes=list(TARGET_CLASSES),
         widths=list(widths),
@@ -80,8 +96,10 @@ def main() -> None:
         source_test_accuracy=round(accuracy, 4),
         torch_version=str(torch.__version__),
     )
-    print(f"source-task test accuracy {accuracy:.2%} after {args.epochs} epochs "
-          f"({time.perf_counter() - start:.0f} s); wrote {path} ({path.stat().st_size:,} bytes)")
+    print(
+        f"source-task test accuracy {accuracy:.2%} after {args.epochs} epochs "
+        f"({time.perf_counter() - start:.0f} s); wrote {path} ({path.stat().st_size:,} bytes)"
+    )
 
 
 if __name__ == "__main__":

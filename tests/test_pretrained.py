@@ -14,6 +14,7 @@ import pytest
 import torch
 from torch import nn
 
+import utils.pretrained
 from utils import TensorBatches, evaluate, load_fashion_mnist, to_float_images
 from utils.pretrained import (
     BACKBONE_ENV,
@@ -42,6 +43,12 @@ def offline(monkeypatch, tmp_path):
     return calls
 
 
+@pytest.fixture
+def on_a_gpu(monkeypatch):
+    """Make "auto" behave as on a GPU machine (where it tries the ImageNet weights)."""
+    monkeypatch.setattr(utils.pretrained, "get_device", lambda: torch.device("cuda"))
+
+
 def test_source_and_target_tasks_share_no_class():
     assert not set(SOURCE_CLASSES) & set(TARGET_CLASSES)
     assert sorted(SOURCE_CLASSES + TARGET_CLASSES) == list(range(10))
@@ -53,8 +60,9 @@ def test_committed_course_backbone_reaches_its_recorded_accuracy():
     assert tuple(metadata["source_classes"]) == SOURCE_CLASSES
     assert {"epochs", "seed", "source_test_accuracy"} <= set(metadata)
     data = load_fashion_mnist()
-    images, labels = select_classes(to_float_images(data.test_images), data.test_labels,
-                                    SOURCE_CLASSES)
+    images, labels = select_classes(
+        to_float_images(data.test_images), data.test_labels, SOURCE_CLASSES
+    )
     assert len(images) == metadata["source_test_images"] == 5000
     _, accuracy = evaluate(model, TensorBatches(images, labels, batch_size=1000))
     # other CPUs and GPUs change the last digits of the logits, which flips a handful of images
@@ -68,11 +76,13 @@ def fake_vgg16_state_dict() -> dict[str, torch.Tensor]:
 
     with torch.device("meta"):  # shapes only: no memory, no random initialization
         shapes = {key: value.shape for key, value in vgg16(weights=None).state_dict().items()}
-    return {key: torch.full((1,), float(index)).expand(shape)
-            for index, (key, shape) in enumerate(shapes.items())}
+    return {
+        key: torch.full((1,), float(index)).expand(shape)
+        for index, (key, shape) in enumerate(shapes.items())
+    }
 
 
-def test_imagenet_path_reads_torchvisions_cached_weights_file(offline, capsys):
+def test_imagenet_path_reads_torchvisions_cached_weights_file(offline, on_a_gpu, capsys):
     path = imagenet_weights_path()
     assert path.name == "vgg16-397923af.pth" and path.parent.name == "checkpoints"
     assert str(path).startswith(str(torch.hub.get_dir()))  # under the temporary TORCH_HOME
@@ -93,7 +103,7 @@ def test_imagenet_path_reads_torchvisions_cached_weights_file(offline, capsys):
     assert backbone.features(prepare_imagenet(torch.zeros(1, 1, 28, 28))).shape == (1, 512, 2, 2)
 
 
-def test_missing_download_falls_back_to_the_course_backbone(offline, capsys):
+def test_missing_download_falls_back_to_the_course_backbone(offline, on_a_gpu, capsys):
     backbone = load_backbone("auto")
     assert offline == ["https://download.pytorch.org/models/vgg16-397923af.pth"]
     assert backbone.kind == "course" and backbone.pretrained
@@ -106,12 +116,22 @@ def test_missing_download_falls_back_to_the_course_backbone(offline, capsys):
         load_backbone("imagenet")
 
 
-def test_damaged_cached_file_falls_back_too(offline, capsys):
+def test_damaged_cached_file_falls_back_too(offline, on_a_gpu, capsys):
     path = imagenet_weights_path()
     path.parent.mkdir(parents=True)
     path.write_bytes(b"not a checkpoint")
     assert load_backbone("auto").kind == "course"
     assert "could not be obtained" in capsys.readouterr().out
+
+
+def test_auto_on_a_cpu_takes_the_course_backbone_without_network(offline, monkeypatch, capsys):
+    monkeypatch.setattr(utils.pretrained, "get_device", lambda: torch.device("cpu"))
+    path = imagenet_weights_path()
+    path.parent.mkdir(parents=True)
+    torch.save(fake_vgg16_state_dict(), path)  # even with the weights at hand
+    assert load_backbone("auto").kind == "course"
+    assert offline == []
+    assert "No GPU: using the course backbone" in capsys.readouterr().out
 
 
 def test_kind_comes_from_the_argument_or_the_environment(offline, monkeypatch):

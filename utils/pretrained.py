@@ -8,8 +8,10 @@ ready to be reused on a new *target* task:
 - ``"course"``: a :class:`utils.VGGStyleNet` that ``scripts/pretrain_course_backbone.py``
   pretrained on Fashion-MNIST's :data:`SOURCE_CLASSES`; its 0.3 MB checkpoint ships with the
   course, so it works offline;
-- ``"auto"`` (the default, or ``$CNN_COURSE_BACKBONE``): ImageNet weights when they can be
-  obtained, else the course backbone, with a message that says which and why.
+- ``"auto"`` (the default, or ``$CNN_COURSE_BACKBONE``): on a GPU, ImageNet weights when they
+  can be obtained, else the course backbone; on a CPU, the course backbone (VGG-16 costs about
+  1.25 billion multiply-adds per 64x64 image, hours for chapter 8's trainings on a laptop).
+  A message says which backbone and why.
 
 The target task of chapter 8 is Fashion-MNIST's :data:`TARGET_CLASSES`: no class (and so no
 image) is shared with the source task.
@@ -30,6 +32,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from utils.checkpoints import CHECKPOINT_DIR, load_checkpoint
+from utils.device import get_device
 from utils.models import VGGStyleNet, count_parameters
 
 SOURCE_CLASSES = (0, 1, 3, 5, 8)
@@ -113,8 +116,9 @@ def prepare_imagenet(images: torch.Tensor, size: int = IMAGENET_SIZE) -> torch.T
     preset = VGG16_Weights.IMAGENET1K_V1.transforms()  # the numbers the weights were trained with
     mean = torch.tensor(preset.mean, device=images.device).view(1, 3, 1, 1)
     std = torch.tensor(preset.std, device=images.device).view(1, 3, 1, 1)
-    images = F.interpolate(images, size=(size, size), mode="bilinear", antialias=True,
-                           align_corners=False)
+    images = F.interpolate(
+        images, size=(size, size), mode="bilinear", antialias=True, align_corners=False
+    )
     return (images.expand(-1, 3, -1, -1) - mean) / std
 
 
@@ -156,8 +160,9 @@ def load_course_model(path: str | Path = COURSE_CHECKPOINT) -> tuple[VGGStyleNet
     metadata = saved.get("metadata", {}) if isinstance(saved, dict) else {}
     if "source_classes" not in metadata or "widths" not in metadata:
         raise ValueError(f"{path} is not a course backbone (no source_classes/widths metadata)")
-    model = VGGStyleNet(num_classes=len(metadata["source_classes"]),
-                        widths=tuple(metadata["widths"]))
+    model = VGGStyleNet(
+        num_classes=len(metadata["source_classes"]), widths=tuple(metadata["widths"])
+    )
     return model, load_checkpoint(path, model)
 
 
@@ -179,8 +184,12 @@ def course_backbone(*, pretrained: bool = True, path: str | Path = COURSE_CHECKP
         model, metadata, trained_on = VGGStyleNet(), {}, "random initialization"
     size = count_parameters(model.features).total
     return Backbone(
-        kind="course", features=model.features, feature_dim=model.classifier.in_features,
-        top_start=len(model.features) - 2, prepare=prepare_grey, pretrained=pretrained,
+        kind="course",
+        features=model.features,
+        feature_dim=model.classifier.in_features,
+        top_start=len(model.features) - 2,
+        prepare=prepare_grey,
+        pretrained=pretrained,
         description=f"course: VGGStyleNet features, {size:,} parameters, {trained_on}",
         metadata=metadata,
     )
@@ -240,9 +249,12 @@ def imagenet_backbone(*, pretrained: bool = True, progress: bool = False) -> Bac
         trained_on = "pretrained on ImageNet (IMAGENET1K_V1)"
     size = count_parameters(model.features).total
     return Backbone(
-        kind="imagenet", features=model.features, feature_dim=512,
+        kind="imagenet",
+        features=model.features,
+        feature_dim=512,
         top_start=24,  # features[24:] is block 5: conv5_1..conv5_3 and the last max pooling
-        prepare=prepare_imagenet, pretrained=pretrained,
+        prepare=prepare_imagenet,
+        pretrained=pretrained,
         description=f"imagenet: torchvision VGG-16 features, {size:,} parameters, {trained_on}",
         metadata=dict(weights.meta) if pretrained else {},
     )
@@ -253,10 +265,11 @@ def load_backbone(
 ) -> Backbone:
     """Load a backbone for transfer learning: ``"imagenet"``, ``"course"`` or ``"auto"``.
 
-    ``kind=None`` reads ``$CNN_COURSE_BACKBONE`` (default ``"auto"``). ``"auto"`` tries the
-    ImageNet weights and, when they cannot be obtained (offline, no cached file), says so and
-    falls back to the course backbone. ``pretrained=False`` gives the same architecture with
-    random weights (the from-scratch baseline); it needs an explicit kind.
+    ``kind=None`` reads ``$CNN_COURSE_BACKBONE`` (default ``"auto"``). ``"auto"`` on a GPU tries
+    the ImageNet weights and, when they cannot be obtained (offline, no cached file), says so and
+    falls back to the course backbone; on a CPU it takes the course backbone, since VGG-16 would
+    make chapter 8 take hours (``"imagenet"`` still forces it). ``pretrained=False`` gives the
+    same architecture with random weights (the from-scratch baseline); it needs an explicit kind.
 
     >>> backbone = load_backbone("course", verbose=False)
     >>> backbone.kind, backbone.pretrained
@@ -271,6 +284,13 @@ def load_backbone(
         backbone = course_backbone(pretrained=pretrained)
     elif kind == "imagenet":
         backbone = imagenet_backbone(pretrained=pretrained)
+    elif get_device().type == "cpu":
+        if verbose:
+            print(
+                f"No GPU: using the course backbone (VGG-16 would take hours on a CPU; set "
+                f"{BACKBONE_ENV}=imagenet to force it)."
+            )
+        backbone = course_backbone()
     else:
         try:
             backbone = imagenet_backbone()
