@@ -18,7 +18,6 @@ from common import machine
 from utils import (
     TensorBatches,
     VGGStyleNet,
-    evaluate,
     fit,
     get_device,
     load_fashion_mnist,
@@ -55,7 +54,7 @@ def main() -> None:
         scheduler=scheduler,
         progress=False,
     )
-    _, accuracy = evaluate(model, test)
+    accuracy = history["val_acc"][-1]  # fit scored the test set after the last epoch
     print(
         f"test accuracy after {args.epochs} epochs: {accuracy:.2%} "
         f"({sum(history['seconds']):.0f} s of training)"
