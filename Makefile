@@ -5,6 +5,7 @@
 PY := .venv/bin/python
 export PYTHONHASHSEED := 0
 export CNN_COURSE_DEVICE ?= cpu
+export CNN_COURSE_PROGRESS ?= 0  # stored pages and CI logs show no half-drawn progress bars
 
 .PHONY: setup book site test unit nbval browser execute clean
 
@@ -19,7 +20,7 @@ site:
 book: setup site
 
 unit:
-	$(PY) -m pytest tests utils --doctest-modules
+	$(PY) -m pytest tests utils --doctest-modules -p no:cacheprovider
 
 nbval:
 	$(PY) -m pytest --nbval chapters --nbval-sanitize-with tests/sanitize.cfg --nbval-current-env -p no:cacheprovider \

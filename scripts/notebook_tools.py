@@ -1,13 +1,17 @@
-"""Tools for the chapter notebooks: the shared Colab setup block, and re-execution.
+"""Tools for the chapter notebooks: the shared Colab setup cell, and re-execution.
 
-    python scripts/notebook_tools.py sync                 # write the setup block into every chapter
-    python scripts/notebook_tools.py run chapters/02_*.ipynb   # execute top to bottom, in place
+    python scripts/notebook_tools.py sync                 # write the setup cell into every chapter
+    python scripts/notebook_tools.py run chapters/03_*.ipynb   # execute top to bottom, in place
+
+Every chapter's first code cell is the Colab setup alone, tagged ``hide-input`` (collapsed on
+the site, run everywhere); ``sync`` rewrites it and saves only the notebooks that changed.
 
 The repository URL and branch come from ``_config.yml`` (one place), so a fork changes them once.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -47,18 +51,27 @@ if "google.colab" in sys.modules:  # fetch the course's utils; keep Colab's own 
 {END}"""
 
 
+
 def sync(path: Path) -> bool:
-    """Put the current setup block at the top of the notebook's first code cell."""
+    """Make the notebook's first code cell the current setup cell; write only if it changed."""
     notebook = nbformat.read(path, as_version=4)
-    first = next(cell for cell in notebook.cells if cell.cell_type == "code")
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
+    index, first = next((i, c) for i, c in enumerate(notebook.cells) if c.cell_type == "code")
+    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END) + "\n?", re.S)
     if pattern.search(first.source):
-        new_source = pattern.sub(lambda _: setup_block(), first.source)
+        rest = pattern.sub("", first.source).strip()
+        if rest:  # the setup block shared a cell with imports: split it into a cell of its own
+            first.source = rest
+            first = nbformat.v4.new_code_cell(setup_block())
+            notebook.cells.insert(index, first)
     else:
-        new_source = setup_block() + "\n" + first.source
-    changed = new_source != first.source
-    first.source = new_source
-    nbformat.write(notebook, path)
+        first = nbformat.v4.new_code_cell(setup_block())
+        notebook.cells.insert(index, first)
+    before = (first.source, list(first.metadata.get("tags", [])))
+    first.source = setup_block()
+    first.metadata["tags"] = ["hide-input"]
+    changed = before != (first.source, first.metadata["tags"]) or first.get("id") is None
+    if changed:
+        nbformat.write(notebook, path)
     return changed
 
 
@@ -112,6 +125,8 @@ def run(path: Path, timeout: int = 900) -> float:
 if __name__ == "__main__":
     command, *paths = sys.argv[1:] or ["help"]
     notebooks = [Path(p) for p in paths] or sorted((ROOT / "chapters").glob("*.ipynb"))
+    os.environ["CNN_COURSE_PROGRESS"] = "0"  # stored pages show no half-drawn progress bar
+    os.environ.setdefault("CNN_COURSE_DEVICE", "cpu")  # stored outputs come from the CPU
     if command == "sync":
         for nb in notebooks:
             print(f"{nb}: {'updated' if sync(nb) else 'up to date'}")

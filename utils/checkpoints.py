@@ -1,11 +1,8 @@
-"""Saving and loading trained weights with the facts needed to trust them.
-
-Small checkpoints that later chapters reuse live in the repository's ``checkpoints/`` folder,
-each made by a seeded script in ``scripts/``, so a reader on a CPU never waits for training.
-"""
+"""Saving trained weights with the facts needed to trust them, and loading them back."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,42 +10,38 @@ import torch
 from torch import nn
 
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
-"""The repository's ``checkpoints/`` folder."""
+"""The repository's ``checkpoints/`` folder; each file there is made by a script in ``scripts/``."""
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, **metadata: Any) -> Path:
-    """Save ``model``'s weights with ``metadata`` (plain values: accuracy, epochs, seed, ...).
+    """Save ``model``'s weights and ``metadata`` atomically (a temporary file, then a rename).
 
     >>> import tempfile
     >>> path = save_checkpoint(Path(tempfile.mkdtemp()) / "m.pt", nn.Linear(2, 1), accuracy=0.9)
-    >>> load_checkpoint(path, nn.Linear(2, 1))["accuracy"]
-    0.9
+    >>> load_checkpoint(path, nn.Linear(2, 1))
+    {'accuracy': 0.9}
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    torch.save({"state_dict": state, "metadata": metadata}, path)
+    state = {key: value.detach().cpu() for key, value in model.state_dict().items()}
+    partial = path.with_name(f".{path.name}.partial")
+    torch.save({"state_dict": state, "metadata": metadata}, partial)
+    os.replace(partial, path)  # a crash never leaves a half-written checkpoint
     return path
 
 
 def load_checkpoint(path: str | Path, model: nn.Module) -> dict[str, Any]:
-    """Load weights saved by :func:`save_checkpoint` into ``model``; return the metadata.
-
-    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` when the file is not a
-    course checkpoint or does not fit ``model``.
-    """
+    """Load weights saved by :func:`save_checkpoint` into ``model``; return the metadata."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(
-            f"checkpoint {path} does not exist; make it with the script named in "
-            f"{CHECKPOINT_DIR / 'README.md'}"
-        )
+        raise FileNotFoundError(f"checkpoint {path} does not exist; make it with the script "
+                                f"named in {CHECKPOINT_DIR / 'README.md'}")  # fmt: skip
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
         raise ValueError(f"{path} is not a readable PyTorch checkpoint ({error})") from error
     if not isinstance(saved, dict) or "state_dict" not in saved:
-        raise ValueError(f"{path} is not a course checkpoint (no 'state_dict' entry)")
+        raise ValueError(f"{path} is not a course checkpoint (it has no 'state_dict')")
     try:
         model.load_state_dict(saved["state_dict"])
     except RuntimeError as error:

@@ -8,57 +8,37 @@ import random
 import numpy as np
 import torch
 
-DEVICE_ENV = "CNN_COURSE_DEVICE"
-"""Environment variable that overrides :func:`get_device`, e.g. ``CNN_COURSE_DEVICE=cpu``."""
-
 
 def get_device() -> torch.device:
-    """Return the best available device: ``cuda``, else ``mps``, else ``cpu``.
+    """``cuda`` if there is a GPU, else ``mps``, else ``cpu``; ``$CNN_COURSE_DEVICE``
+    (``cpu``, ``cuda``, ``cuda:1``, ``mps``) chooses one yourself.
 
-    Set the environment variable ``CNN_COURSE_DEVICE`` (``cpu``, ``cuda``, ``cuda:1``, ``mps``)
-    to choose one yourself, e.g. to compare a GPU run with a CPU run.
-
-    >>> import os
-    >>> os.environ["CNN_COURSE_DEVICE"] = "cpu"
-    >>> get_device()
+    >>> os.environ["CNN_COURSE_DEVICE"] = "cpu"; get_device()
     device(type='cpu')
-    >>> del os.environ["CNN_COURSE_DEVICE"]
     """
-    wanted = os.environ.get(DEVICE_ENV, "").strip()
-    if wanted:
-        try:
-            device = torch.device(wanted)
-        except RuntimeError as error:
-            raise ValueError(
-                f"{DEVICE_ENV}={wanted!r} is not a device name; use cpu, cuda, cuda:0 or mps"
-            ) from error
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                f"{DEVICE_ENV}={wanted!r} asks for CUDA, but torch sees no CUDA GPU here; "
-                f"unset {DEVICE_ENV} or set it to cpu"
-            )
-        if device.type == "mps" and not torch.backends.mps.is_available():
-            raise ValueError(
-                f"{DEVICE_ENV}={wanted!r} asks for Apple's MPS, which is not available here; "
-                f"unset {DEVICE_ENV} or set it to cpu"
-            )
-        return device
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    wanted = os.environ.get("CNN_COURSE_DEVICE", "").strip()
+    if not wanted:
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps" if torch.backends.mps.is_available() else "cpu")
+    try:
+        device = torch.device(wanted)
+    except RuntimeError as error:
+        raise ValueError(f"CNN_COURSE_DEVICE={wanted!r} is not a device; use cpu, cuda, "
+                         "cuda:0 or mps") from error  # fmt: skip
+    available = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    if not available.get(device.type, True):
+        raise ValueError(f"CNN_COURSE_DEVICE={wanted!r}, but there is no {device.type} device "
+                         "here; unset it or set it to cpu")  # fmt: skip
+    return device
 
 
 def seed_everything(seed: int = 0, *, deterministic: bool = True) -> None:
-    """Seed Python, NumPy and PyTorch (CPU and every GPU) so a run can be repeated.
+    """Seed Python, NumPy and PyTorch (CPU and every GPU); with ``deterministic`` cuDNN
+    picks deterministic kernels and stops auto-tuning, so GPU runs repeat too.
 
-    With ``deterministic=True`` cuDNN picks deterministic kernels and stops auto-tuning,
-    which makes GPU runs repeatable at a small cost in speed.
-
-    >>> seed_everything(0); a = torch.rand(2)
-    >>> seed_everything(0); b = torch.rand(2)
-    >>> bool((a == b).all())
+    >>> seed_everything(0); a = torch.rand(2); seed_everything(0)
+    >>> bool((a == torch.rand(2)).all())
     True
     """
     if not isinstance(seed, int) or seed < 0:

@@ -1,4 +1,4 @@
-"""Capturing what the layers of a network compute (used in chapters 7 and 9)."""
+"""Capturing what the layers of a network compute (chapters 6 and 11)."""
 
 from __future__ import annotations
 
