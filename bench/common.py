@@ -1,19 +1,28 @@
-"""Shared bits of the benchmark scripts: models, data, a table printer, machine facts."""
+"""Shared bits of the benchmark scripts: models, a table printer, machine facts. The data
+come from ``utils`` (``load_fashion_mnist``, ``torchvision_root``): one place finds them."""
 
 from __future__ import annotations
 
-import gzip
 import os
 import platform
-import shutil
-from pathlib import Path
 
 import torch
+from torch import nn
 
-from utils import LeNet5, VGGStyleNet
-from utils.data import DEBIAN_DIR, IDX_ENV, data_dir
+from utils import VGGStyleNet, torchvision_root  # noqa: F401  (one place finds the data)
 
-MODELS = {"LeNet-5": lambda: LeNet5(modern=True), "VGG-style (ch. 6)": VGGStyleNet}
+
+def lenet5() -> nn.Sequential:
+    """LeNet-5 in its modern form (ReLU, max pooling; chapter 6 builds it step by step):
+    61,706 parameters for a 28x28 image padded to 32x32."""
+    return nn.Sequential(
+        nn.ZeroPad2d(2), nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 120, 5), nn.ReLU(),
+        nn.Flatten(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+    )  # fmt: skip
+
+
+MODELS = {"LeNet-5": lenet5, "VGG-style (ch. 8)": VGGStyleNet}
 
 
 def machine() -> str:
@@ -26,37 +35,6 @@ def machine() -> str:
         f"{where}, {os.cpu_count()} cores, torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads"
     )
-
-
-def torchvision_root() -> Path:
-    """A folder torchvision's FashionMNIST(root, download=False) accepts: it wants the raw IDX
-    files un-gzipped under root/FashionMNIST/raw. Made once from the data utils finds."""
-    raw = data_dir() / "torchvision" / "FashionMNIST" / "raw"
-    if not (raw / "t10k-labels-idx1-ubyte").exists():
-        raw.mkdir(parents=True, exist_ok=True)
-        candidates = [
-            data_dir() / "FashionMNIST" / "raw",
-            Path(os.environ.get(IDX_ENV, "")),
-            DEBIAN_DIR,
-        ]
-        source = next(
-            c
-            for c in candidates
-            if (c / "train-images-idx3-ubyte.gz").exists()
-            or (c / "train-images-idx3-ubyte").exists()
-        )
-        for name in (
-            "train-images-idx3-ubyte",
-            "train-labels-idx1-ubyte",
-            "t10k-images-idx3-ubyte",
-            "t10k-labels-idx1-ubyte",
-        ):
-            if (source / name).exists():
-                shutil.copy(source / name, raw / name)
-            else:
-                with gzip.open(source / f"{name}.gz") as packed, open(raw / name, "wb") as out:
-                    shutil.copyfileobj(packed, out)
-    return raw.parent.parent
 
 
 def table(header: list[str], rows: list[list]) -> str:

@@ -1,6 +1,4 @@
-"""Shared fixtures: a tiny IDX data set written by the tests themselves."""
-
-from __future__ import annotations
+"""Shared fixtures: a tiny Fashion-MNIST written by the tests themselves, in IDX format."""
 
 import gzip
 import sys
@@ -11,30 +9,34 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")  # fmt: skip
 
 
-def write_idx(path: Path, array: np.ndarray, *, magic: int | None = None, gz: bool = True) -> Path:
+def write_idx(path: Path, array: np.ndarray, *, gz: bool = True) -> Path:
     """Write ``array`` (uint8) as an IDX file: magic number, dimension sizes, raw bytes."""
-    magic = magic if magic is not None else {1: 2049, 3: 2051}[array.ndim]
-    header = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    header = (2048 + array.ndim).to_bytes(4, "big")
+    header += b"".join(n.to_bytes(4, "big") for n in array.shape)
     payload = header + array.astype(np.uint8).tobytes()
     path.parent.mkdir(parents=True, exist_ok=True)
-    if gz:
-        with gzip.open(path, "wb") as file:
-            file.write(payload)
-    else:
-        path.write_bytes(payload)
+    path.write_bytes(gzip.compress(payload) if gz else payload)
     return path
 
 
 @pytest.fixture
-def idx_folder(tmp_path: Path) -> Path:
-    """A folder with the four Fashion-MNIST file names, holding 12 train and 4 test images."""
+def tiny_fashion(tmp_path, monkeypatch):
+    """30 training images (3 per class) and 10 test images, values known to the test; the
+    course's data folder is empty, and ``FASHION_MNIST_DIR`` points at the tiny copy."""
     rng = np.random.default_rng(0)
-    for split, count in (("train", 12), ("t10k", 4)):
-        write_idx(
-            tmp_path / f"{split}-images-idx3-ubyte.gz",
-            rng.integers(0, 256, (count, 28, 28), dtype=np.uint8),
-        )
-        write_idx(tmp_path / f"{split}-labels-idx1-ubyte.gz", np.arange(count, dtype=np.uint8) % 10)
-    return tmp_path
+    arrays = {
+        "train-images-idx3-ubyte": rng.integers(0, 256, (30, 28, 28), dtype=np.uint8),
+        "train-labels-idx1-ubyte": (np.arange(30) % 10).astype(np.uint8),
+        "t10k-images-idx3-ubyte": rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte": np.arange(10)[::-1].astype(np.uint8),
+    }
+    source = tmp_path / "idx"
+    for index, (name, array) in enumerate(arrays.items()):
+        write_idx(source / (f"{name}.gz" if index % 2 else name), array, gz=bool(index % 2))
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(source))
+    monkeypatch.setenv("CNN_COURSE_DATA", str(tmp_path / "cache"))
+    return arrays

@@ -1,35 +1,30 @@
 """Mini-batches from in-memory tensors, and the augmentation applied to them (chapter 1)."""
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator
 
 import torch
 from torch.nn import functional as F
 
-BatchTransform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
-
 
 class TensorBatches:
-    """Batches ``(images, labels)`` indexed from tensors kept on ``device``: no decoding,
-    no workers. With ``shuffle`` pass ``k`` is the same seeded permutation on every run;
+    """Batches ``(images, labels)`` indexed from tensors kept on ``device``: no decoding and
+    no workers. With ``shuffle``, pass ``k`` is the same seeded permutation on every run;
     ``transform(images, generator)`` (e.g. :func:`random_shift`) augments each batch.
 
-    >>> x, y = torch.rand(10, 1, 28, 28), torch.arange(10)
-    >>> [len(labels) for _, labels in TensorBatches(x, y, batch_size=4)]
+    >>> [len(y) for _, y in TensorBatches(torch.rand(10, 1, 2, 2), torch.arange(10), batch_size=4)]
     [4, 4, 2]
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 128,
                  shuffle: bool = False, seed: int = 0, device: torch.device | str = "cpu",
-                 transform: BatchTransform | None = None) -> None:  # fmt: skip
-        if len(images) == 0 or len(images) != len(labels):
-            raise ValueError(f"need as many labels as images (> 0): got {len(images)} images "
-                             f"and {len(labels)} labels")  # fmt: skip
+                 transform: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None
+                 ) -> None:  # fmt: skip
+        if len(images) == 0 or len(images) != len(labels) or not images.is_floating_point():
+            raise ValueError(f"need float images and one label each (uint8 images: use "
+                             f"to_float_images); got {len(images)} {images.dtype} images and "
+                             f"{len(labels)} labels")  # fmt: skip
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-        if not images.is_floating_point():
-            raise ValueError(f"images are {images.dtype}; convert them with to_float_images")
         self.device = torch.device(device)
         self.images, self.labels = images.to(self.device), labels.to(self.device)
         self.batch_size, self.shuffle, self.transform = batch_size, shuffle, transform
@@ -40,29 +35,24 @@ class TensorBatches:
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         count = len(self.images)
-        order = torch.randperm(count, generator=self.generator) if self.shuffle else None
+        order = torch.randperm(count, generator=self.generator) if self.shuffle else torch.arange(count)
         for start in range(0, count, self.batch_size):
-            if order is None:
-                index = slice(start, start + self.batch_size)
-            else:
-                index = order[start : start + self.batch_size].to(self.device)
+            index = order[start : start + self.batch_size].to(self.device)
             images = self.images[index]
             if self.transform is not None:
                 images = self.transform(images, self.generator)
             yield images, self.labels[index]
 
     def __repr__(self) -> str:
-        return (f"TensorBatches({len(self.images)} x {tuple(self.images.shape[1:])}, "
-                f"batch_size={self.batch_size}, shuffle={self.shuffle}, device={self.device})")  # fmt: skip
+        return f"TensorBatches({len(self.images)} images, batch_size={self.batch_size}, shuffle={self.shuffle})"
 
 
 def random_shift(images: torch.Tensor, generator: torch.Generator, max_shift: int = 2,
                  flip: bool = False) -> torch.Tensor:  # fmt: skip
-    """Shift each image by up to ``max_shift`` pixels in each direction (zeros fill in); with
-    ``flip``, first mirror each image left-right with probability 1/2. One draw per image.
+    """Shift each image by up to ``max_shift`` pixels each way (zeros fill in); with ``flip``,
+    first mirror each left-right with probability 1/2. Labels are unchanged.
 
-    >>> g = torch.Generator().manual_seed(0)
-    >>> random_shift(torch.ones(2, 1, 4, 4), g, max_shift=1).shape
+    >>> random_shift(torch.ones(2, 1, 4, 4), torch.Generator().manual_seed(0)).shape
     torch.Size([2, 1, 4, 4])
     """
     if images.ndim != 4:
@@ -73,5 +63,4 @@ def random_shift(images: torch.Tensor, generator: torch.Generator, max_shift: in
         images = torch.where(mirror[:, None, None, None], images.flip(-1), images)
     padded = F.pad(images, [max_shift] * 4)
     shifts = torch.randint(0, 2 * max_shift + 1, (count, 2), generator=generator).tolist()
-    return torch.stack([padded[i, :, dy : dy + height, dx : dx + width]
-                        for i, (dy, dx) in enumerate(shifts)])  # fmt: skip
+    return torch.stack([padded[i, :, y : y + height, x : x + width] for i, (y, x) in enumerate(shifts)])

@@ -1,7 +1,5 @@
 """Choosing a device and making runs repeatable (introduced in chapter 1)."""
 
-from __future__ import annotations
-
 import os
 import random
 
@@ -16,29 +14,25 @@ def get_device() -> torch.device:
     >>> os.environ["CNN_COURSE_DEVICE"] = "cpu"; get_device()
     device(type='cpu')
     """
+    available = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
     wanted = os.environ.get("CNN_COURSE_DEVICE", "").strip()
     if not wanted:
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        return torch.device("mps" if torch.backends.mps.is_available() else "cpu")
+        return torch.device(next((kind for kind, ok in available.items() if ok), "cpu"))
     try:
         device = torch.device(wanted)
     except RuntimeError as error:
-        raise ValueError(f"CNN_COURSE_DEVICE={wanted!r} is not a device; use cpu, cuda, "
-                         "cuda:0 or mps") from error  # fmt: skip
-    available = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+        raise ValueError(f"CNN_COURSE_DEVICE={wanted!r} is not a device: use cpu, cuda or mps") from error
     if not available.get(device.type, True):
-        raise ValueError(f"CNN_COURSE_DEVICE={wanted!r}, but there is no {device.type} device "
-                         "here; unset it or set it to cpu")  # fmt: skip
+        raise ValueError(f"CNN_COURSE_DEVICE={wanted!r}, but this machine has no {device.type} "
+                         "device: unset it or set it to cpu")  # fmt: skip
     return device
 
 
 def seed_everything(seed: int = 0, *, deterministic: bool = True) -> None:
-    """Seed Python, NumPy and PyTorch (CPU and every GPU); with ``deterministic`` cuDNN
-    picks deterministic kernels and stops auto-tuning, so GPU runs repeat too.
+    """Seed Python, NumPy and PyTorch (CPU and every GPU); ``deterministic`` makes cuDNN pick
+    deterministic kernels and stop auto-tuning, so that GPU runs repeat too.
 
-    >>> seed_everything(0); a = torch.rand(2); seed_everything(0)
-    >>> bool((a == torch.rand(2)).all())
+    >>> seed_everything(0); first = torch.rand(2); seed_everything(0); torch.equal(first, torch.rand(2))
     True
     """
     if not isinstance(seed, int) or seed < 0:
@@ -46,5 +40,4 @@ def seed_everything(seed: int = 0, *, deterministic: bool = True) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
-    torch.backends.cudnn.deterministic = deterministic
-    torch.backends.cudnn.benchmark = not deterministic
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = deterministic, not deterministic

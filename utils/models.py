@@ -1,13 +1,17 @@
-"""Models that several chapters share, and parameter counting."""
+"""Models that several chapters share: the VGG-style network, sizes, weights on disk."""
 
-from __future__ import annotations
+import os
+from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
+CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+
 
 def count_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:
-    """The number of parameters of ``model`` (only those with ``requires_grad`` if asked).
+    """The number of parameters of ``model`` (with ``requires_grad`` only, if asked).
 
     >>> count_parameters(nn.Linear(784, 10))
     7850
@@ -16,7 +20,7 @@ def count_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:
 
 
 def parameter_table(model: nn.Module) -> str:
-    """One row per layer that owns parameters, and the total, as aligned text.
+    """One row per layer that owns parameters, then the total.
 
     >>> print(parameter_table(nn.Sequential(nn.Linear(4, 2), nn.ReLU(), nn.Linear(2, 1))))
     layer  type    parameters
@@ -24,34 +28,21 @@ def parameter_table(model: nn.Module) -> str:
     2      Linear           3
     total                  13
     """
-    rows = [(name or "(model)", type(module).__name__, own)
+    rows = [(name or "(model)", type(module).__name__, f"{own:,}")
             for name, module in model.named_modules()
             if (own := sum(p.numel() for p in module.parameters(recurse=False)))]  # fmt: skip
-    name_width = max([len(name) for name, _, _ in rows] + [5])
-    kind_width = max([len(kind) for _, kind, _ in rows] + [4])
-    lines = [f"{'layer':<{name_width}}  {'type':<{kind_width}}  {'parameters':>10}"]
-    lines += [f"{name:<{name_width}}  {kind:<{kind_width}}  {count:>10,}" for name, kind, count in rows]
-    total = f"{'total':<{name_width}}  {'':<{kind_width}}  {count_parameters(model):>10,}"
-    return "\n".join([*lines, total])
-
-
-def conv_bn_relu(in_channels: int, out_channels: int) -> nn.Sequential:
-    """3x3 convolution (no bias: batch norm's shift replaces it), batch norm, ReLU."""
-    return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
-        nn.BatchNorm2d(out_channels),
-        nn.ReLU(inplace=True),
-    )
+    rows = [("layer", "type", "parameters"), *rows, ("total", "", f"{count_parameters(model):,}")]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join(f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}" for a, b, c in rows)
 
 
 class VGGStyleNet(nn.Module):
-    """Chapter 8's network: blocks of two 3x3 conv+BN+ReLU with 2x2 max pooling between
-    blocks, then global average pooling and one linear layer. ``features`` gives the last
-    feature maps (64x7x7 for a 28x28 input), the structure class activation maps need.
+    """Chapter 8's network: blocks of two 3x3 conv + batch norm + ReLU, 2x2 max pooling
+    between blocks, global average pooling, a linear layer; ``features`` ends in the maps
+    (64x7x7 for 28x28 images) that class activation maps need.
 
-    >>> model = VGGStyleNet()
-    >>> count_parameters(model), tuple(model.features(torch.zeros(1, 1, 28, 28)).shape)
-    (72666, (1, 64, 7, 7))
+    >>> count_parameters(VGGStyleNet()), VGGStyleNet().features(torch.zeros(1, 1, 28, 28)).shape
+    (72666, torch.Size([1, 64, 7, 7]))
     """
 
     def __init__(self, num_classes: int = 10, *, in_channels: int = 1,
@@ -62,7 +53,9 @@ class VGGStyleNet(nn.Module):
         layers: list[nn.Module] = []
         for index, width in enumerate(widths):
             layers += [nn.MaxPool2d(2)] if index else []
-            layers += [conv_bn_relu(in_channels, width), conv_bn_relu(width, width)]
+            for channels in (in_channels, width):  # no bias: batch norm's shift replaces it
+                layers += [nn.Sequential(nn.Conv2d(channels, width, 3, padding=1, bias=False),
+                                         nn.BatchNorm2d(width), nn.ReLU(inplace=True))]  # fmt: skip
             in_channels = width
         self.features = nn.Sequential(*layers)
         self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
@@ -70,3 +63,31 @@ class VGGStyleNet(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.pool(self.features(images)))
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, **metadata: Any) -> Path:
+    """Save the weights and ``metadata`` atomically (a temporary file, then a rename).
+
+    >>> import tempfile; path = Path(tempfile.mkdtemp()) / "m.pt"
+    >>> load_checkpoint(save_checkpoint(path, nn.Linear(2, 1), seed=0), nn.Linear(2, 1))
+    {'seed': 0}
+    """
+    path, state = Path(path), {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"state_dict": state, "metadata": metadata}, partial := path.with_suffix(".partial"))
+    os.replace(partial, path)  # a crash never leaves a half-written checkpoint
+    return path
+
+
+def load_checkpoint(path: str | Path, model: nn.Module) -> dict[str, Any]:
+    """Load weights saved by :func:`save_checkpoint` into ``model``; return the metadata."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist; make it with the script "
+                                f"named in {CHECKPOINT_DIR / 'README.md'}")  # fmt: skip
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        model.load_state_dict(saved["state_dict"])
+    except Exception as error:  # not a torch file, not a course checkpoint, another model
+        raise ValueError(f"{path} is not a checkpoint of this {type(model).__name__}: "
+                         f"{type(error).__name__}: {error}") from error  # fmt: skip
+    return dict(saved.get("metadata", {}))

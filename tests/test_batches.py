@@ -1,0 +1,82 @@
+import pytest
+import torch
+
+from utils import TensorBatches, random_shift
+
+
+def numbered(count=10):
+    """Images whose single pixel holds their index, so a batch tells which examples it has."""
+    return torch.arange(float(count)).view(count, 1, 1, 1), torch.arange(count)
+
+
+def test_each_pass_visits_every_example_once_in_a_seeded_order():
+    images, labels = numbered()
+    batches = TensorBatches(images, labels, batch_size=3, shuffle=True, seed=5)
+    passes = [torch.cat([y for _, y in batches]).tolist() for _ in range(3)]
+    assert all(sorted(p) == list(range(10)) for p in passes)
+    assert passes[0] != passes[1]  # a new permutation every pass
+    again = TensorBatches(images, labels, batch_size=3, shuffle=True, seed=5)
+    assert [torch.cat([y for _, y in again]).tolist() for _ in range(3)] == passes
+    for x, y in batches:  # images travel with their labels
+        assert x.flatten().long().tolist() == y.tolist()
+    assert [len(y) for _, y in batches] == [3, 3, 3, 1] and len(batches) == 4
+
+
+def test_without_shuffle_the_order_is_the_data_order():
+    images, labels = numbered(5)
+    batches = TensorBatches(images, labels, batch_size=2)
+    assert [y.tolist() for _, y in batches] == [[0, 1], [2, 3], [4]]
+    assert batches.device == torch.device("cpu") and "5 images" in repr(batches)
+
+
+def test_transform_is_applied_to_every_batch_with_the_batches_generator():
+    images, labels = numbered(4)
+    seen = []
+
+    def double(batch, generator):
+        seen.append(generator)
+        return batch * 2
+
+    batches = TensorBatches(images, labels, batch_size=2, transform=double)
+    assert torch.cat([x for x, _ in batches]).flatten().tolist() == [0, 2, 4, 6]
+    assert seen == [batches.generator] * 2
+
+
+@pytest.mark.parametrize(
+    "images, labels, options, message",
+    [
+        (torch.zeros(0, 1, 2, 2), torch.zeros(0), {}, "one label each"),
+        (torch.zeros(3, 1, 2, 2), torch.zeros(2), {}, "3 torch.float32 images and 2 labels"),
+        (torch.zeros(3, 2, 2, dtype=torch.uint8), torch.zeros(3), {}, "to_float_images"),
+        (torch.zeros(3, 1, 2, 2), torch.zeros(3), {"batch_size": 0}, "positive int, got 0"),
+        (torch.zeros(3, 1, 2, 2), torch.zeros(3), {"batch_size": 2.0}, "positive int, got 2.0"),
+    ],
+)
+def test_bad_arguments_are_clear_errors(images, labels, options, message):
+    with pytest.raises(ValueError, match=message):
+        TensorBatches(images, labels, **options)
+
+
+def test_random_shift_moves_content_by_at_most_max_shift():
+    image = torch.zeros(1, 1, 9, 9)
+    image[0, 0, 4, 4] = 1.0  # one bright pixel in the middle
+    batch = image.repeat(200, 1, 1, 1)
+    shifted = random_shift(batch, torch.Generator().manual_seed(0), max_shift=2)
+    rows, cols = shifted[:, 0].sum(2).argmax(1) - 4, shifted[:, 0].sum(1).argmax(1) - 4
+    assert shifted.sum().item() == 200  # only moved: nothing falls off a 2-pixel shift here
+    assert set(rows.tolist()) == set(cols.tolist()) == {-2, -1, 0, 1, 2}  # every shift occurs
+    assert not torch.equal(shifted, batch)
+
+
+def test_random_shift_fills_with_zeros_and_flip_mirrors_about_half():
+    batch = torch.zeros(400, 1, 4, 4)
+    batch[:, 0, :, 0] = 1.0  # a bright left column
+    flipped = random_shift(batch, torch.Generator().manual_seed(1), max_shift=0, flip=True)
+    right = flipped[:, 0, :, 3].sum(1) == 4
+    assert torch.equal(flipped[right, 0, :, 0], torch.zeros(int(right.sum()), 4))
+    assert 160 < int(right.sum()) < 240  # each image mirrored with probability 1/2
+    assert torch.equal(random_shift(batch, torch.Generator(), max_shift=0), batch)
+    edge = random_shift(torch.ones(50, 1, 3, 3), torch.Generator().manual_seed(2), max_shift=1)
+    assert edge.sum() < 50 * 9  # shifted images lose a border row or column, filled with zeros
+    with pytest.raises(ValueError, match="expected a batch"):
+        random_shift(torch.zeros(3, 3), torch.Generator())

@@ -1,0 +1,107 @@
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from torch import nn
+
+from utils import (VGGStyleNet, capture_activations, count_parameters, load_checkpoint,
+                   parameter_table, plot_history, save_checkpoint, show_feature_maps,
+                   show_images)  # fmt: skip
+
+
+def test_vgg_style_net_matches_its_documented_table():
+    model = VGGStyleNet()
+    convs = [m for m in model.features.modules() if isinstance(m, nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels) for c in convs] == [(1, 16), (16, 16), (16, 32),
+                                                                (32, 32), (32, 64), (64, 64)]  # fmt: skip
+    assert all(c.kernel_size == (3, 3) and c.padding == (1, 1) and c.bias is None for c in convs)
+    assert sum(isinstance(m, nn.MaxPool2d) for m in model.modules()) == 2
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == 6
+    by_hand = sum(9 * i * o + 2 * o for i, o in [(1, 16), (16, 16), (16, 32), (32, 32), (32, 64), (64, 64)])
+    assert count_parameters(model) == by_hand + 64 * 10 + 10 == 72_666
+    assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    assert model.features(torch.zeros(1, 1, 28, 28)).shape == (1, 64, 7, 7)
+    wide = VGGStyleNet(num_classes=5, in_channels=3, widths=(8,))
+    assert wide.classifier.out_features == 5 and wide.features[0][0].in_channels == 3
+    assert not any(isinstance(m, nn.MaxPool2d) for m in wide.modules())
+    with pytest.raises(ValueError, match="at least one block width"):
+        VGGStyleNet(widths=())
+
+
+def test_count_parameters_and_the_table():
+    model = nn.Sequential(nn.Linear(4, 2), nn.ReLU(), nn.Linear(2, 1))
+    model[2].weight.requires_grad_(False)
+    assert count_parameters(model) == 13 and count_parameters(model, trainable_only=True) == 11
+    rows = parameter_table(VGGStyleNet()).splitlines()
+    assert rows[0].split() == ["layer", "type", "parameters"] and rows[-1].split() == ["total", "72,666"]
+    assert rows[1].split() == ["features.0.0", "Conv2d", "144"]
+    assert rows[2].split() == ["features.0.1", "BatchNorm2d", "32"]
+    assert len(rows) == 2 + 12 + 1  # six convolutions, six batch norms, the classifier
+    assert parameter_table(nn.Linear(2, 2)).splitlines()[1].split() == ["(model)", "Linear", "6"]
+
+
+def test_checkpoint_round_trip_is_atomic_and_bad_files_are_clear_errors(tmp_path):
+    model = nn.Linear(3, 2)
+    path = save_checkpoint(tmp_path / "sub" / "model.pt", model, accuracy=0.5, seed=1)
+    assert [p.name for p in path.parent.iterdir()] == ["model.pt"]  # no temporary file left
+    copy = nn.Linear(3, 2)
+    assert load_checkpoint(path, copy) == {"accuracy": 0.5, "seed": 1}
+    assert torch.equal(copy.weight, model.weight) and torch.equal(copy.bias, model.bias)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_checkpoint(tmp_path / "missing.pt", copy)
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a checkpoint of this Linear"):
+        load_checkpoint(tmp_path / "junk.pt", copy)
+    torch.save({"weights": 1}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="KeyError"):
+        load_checkpoint(tmp_path / "other.pt", copy)
+    with pytest.raises(ValueError, match="not a checkpoint of this Linear"):
+        load_checkpoint(path, nn.Linear(4, 2))
+
+
+def test_capture_activations_records_the_layer_outputs_and_cleans_up():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Conv2d(2, 3, 3), nn.ReLU())
+    images = torch.randn(2, 1, 8, 8)
+    with capture_activations(model) as maps:
+        output = model(images)
+    assert list(maps) == ["0", "2"]
+    assert torch.equal(maps["0"], model[0](images)) and torch.equal(maps["2"].relu(), output)
+    assert not maps["2"].requires_grad
+    with capture_activations(model, (nn.ReLU,)) as relus:
+        model(images)
+    assert torch.equal(relus["3"], output)
+    assert all(not m._forward_hooks for m in model.modules())
+    with pytest.raises(RuntimeError), capture_activations(model):
+        raise RuntimeError("boom")
+    assert all(not m._forward_hooks for m in model.modules())  # removed after an error too
+    with pytest.raises(ValueError, match="no layer of type"):
+        with capture_activations(model, (nn.Linear,)):
+            pass
+
+
+def test_plot_history_draws_train_and_validation_per_run():
+    run = {"epoch": [1, 2], "train_loss": [0.9, 0.5], "train_acc": [0.6, 0.8],
+           "val_loss": [0.8, 0.6], "val_acc": [0.7, 0.75]}  # fmt: skip
+    fig = plot_history({"a": run, "b": {**run, "val_loss": [float("nan")] * 2}}, title="T")
+    loss, accuracy = fig.axes
+    assert [line.get_label() for line in loss.lines] == ["a train", "a validation", "b train"]
+    assert list(accuracy.lines[1].get_ydata()) == [0.7, 0.75] and fig._suptitle.get_text() == "T"
+    assert [line.get_label() for line in plot_history(run).axes[0].lines] == ["train", "validation"]
+    plt.close("all")
+
+
+def test_show_images_titles_predictions_and_signed_maps():
+    fig = show_images(torch.rand(3, 1, 5, 5), [0, 1, 2], ["a", "b", "c"], predictions=[0, 2, 2], ncols=2)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["a", "b\n→ c", "c", ""] and fig.axes[1].title.get_color() == "crimson"
+    maps = torch.tensor([[[-1.0, 3.0]], [[0.5, 0.25]]])
+    fig = show_feature_maps(maps, signed=True)
+    image = fig.axes[0].images[0]
+    assert image.get_clim() == (-3.0, 3.0) and image.get_cmap().name == "RdBu_r"
+    assert [ax.get_title() for ax in fig.axes] == ["0", "1"]
+    assert show_images(torch.rand(2, 3, 4, 4), names=["x", "y"]).axes[1].get_title() == "y"
+    with pytest.raises(ValueError, match="2 images and 1 labels"):
+        show_images(torch.rand(2, 4, 4), [0])
+    plt.close("all")
