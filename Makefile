@@ -7,7 +7,7 @@ export PYTHONHASHSEED := 0
 export CNN_COURSE_DEVICE ?= cpu
 export CNN_COURSE_PROGRESS ?= 0  # stored pages and CI logs show no half-drawn progress bars
 
-.PHONY: setup book site test unit nbval browser execute clean
+.PHONY: setup book site test unit nbval browser execute clean mutation
 
 setup:
 	bash scripts/setup.sh
@@ -35,6 +35,12 @@ test: setup unit nbval site browser
 # Re-execute chapters in place (all, or NB=chapters/02_convolution.ipynb) before committing.
 execute: setup
 	$(PY) scripts/notebook_tools.py run $(NB)
+
+# Mutation testing of utils (slow, not part of `make test`): the score is killed / all mutants.
+mutation: setup
+	rm -rf mutants
+	.venv/bin/mutmut run --max-children 2 || true
+	.venv/bin/mutmut results --all true | .venv/bin/python scripts/mutation_score.py
 
 clean:
 	rm -rf _build

@@ -57,8 +57,10 @@ def main() -> None:
         to_float_images(data.val_images), data.val_labels, batch_size=2048, device=device
     )
     dtype = utils.train.autocast_dtype(device)
-    print(f"machine: {machine()}; {args.epochs} epochs, batch {args.batch_size}; "
-          f"autocast dtype {dtype}\n")
+    print(
+        f"machine: {machine()}; {args.epochs} epochs, batch {args.batch_size}; "
+        f"autocast dtype {dtype}\n"
+    )
     rows = []
     for model_name in MODELS:
         for mode in ("fp32", "autocast", "autocast + channels_last"):
@@ -92,13 +94,13 @@ def main() -> None:
             torch.cuda.synchronize()
             seconds = (time.perf_counter() - start) / args.epochs
             _, accuracy = evaluate(model, val)
-            rows.append([model_name, mode, seconds, len(data.train_labels) / seconds, f"{accuracy:.2%}"])
+            rows.append(
+                [model_name, mode, seconds, len(data.train_labels) / seconds, f"{accuracy:.2%}"]
+            )
             print(rows[-1], flush=True)
     print()
     print(
-        table(
-            ["model", "mode", "s/epoch", "images/s", f"val acc after {args.epochs + 1} ep"], rows
-        )
+        table(["model", "mode", "s/epoch", "images/s", f"val acc after {args.epochs + 1} ep"], rows)
     )
 
 

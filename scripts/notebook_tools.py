@@ -51,7 +51,6 @@ if "google.colab" in sys.modules:  # fetch the course's utils; keep Colab's own 
 {END}"""
 
 
-
 def sync(path: Path) -> bool:
     """Make the notebook's first code cell the current setup cell; write only if it changed."""
     notebook = nbformat.read(path, as_version=4)

@@ -26,7 +26,7 @@ def test_without_shuffle_the_order_is_the_data_order():
     images, labels = numbered(5)
     batches = TensorBatches(images, labels, batch_size=2)
     assert [y.tolist() for _, y in batches] == [[0, 1], [2, 3], [4]]
-    assert batches.device == torch.device("cpu") and "5 images" in repr(batches)
+    assert batches.device == torch.device("cpu")
 
 
 def test_transform_is_applied_to_every_batch_with_the_batches_generator():
@@ -46,7 +46,7 @@ def test_transform_is_applied_to_every_batch_with_the_batches_generator():
     "images, labels, options, message",
     [
         (torch.zeros(0, 1, 2, 2), torch.zeros(0), {}, "one label each"),
-        (torch.zeros(3, 1, 2, 2), torch.zeros(2), {}, "3 torch.float32 images and 2 labels"),
+        (torch.zeros(3, 1, 2, 2), torch.zeros(2), {}, "3 torch.float32 images, 2 labels"),
         (torch.zeros(3, 2, 2, dtype=torch.uint8), torch.zeros(3), {}, "to_float_images"),
         (torch.zeros(3, 1, 2, 2), torch.zeros(3), {"batch_size": 0}, "positive int, got 0"),
         (torch.zeros(3, 1, 2, 2), torch.zeros(3), {"batch_size": 2.0}, "positive int, got 2.0"),

@@ -7,7 +7,9 @@ import torch
 from utils import get_device, seed_everything
 
 
-@pytest.mark.parametrize("cuda, mps, expected", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")])
+@pytest.mark.parametrize(
+    "cuda, mps, expected", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")]
+)
 def test_prefers_cuda_then_mps_then_cpu(monkeypatch, cuda, mps, expected):
     monkeypatch.delenv("CNN_COURSE_DEVICE", raising=False)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
@@ -35,7 +37,11 @@ def test_seeding_repeats_every_generator_and_sets_cudnn(monkeypatch):
         return random.random(), float(np.random.rand()), torch.rand(3), torch.nn.Linear(4, 3).weight
 
     first, second = draw(), draw()
-    assert first[:2] == second[:2] and torch.equal(first[2], second[2]) and torch.equal(first[3], second[3])
+    assert (
+        first[:2] == second[:2]
+        and torch.equal(first[2], second[2])
+        and torch.equal(first[3], second[3])
+    )
     seed_everything(124)
     assert random.random() != first[0]
     assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark

@@ -15,8 +15,11 @@ from utils import check
 from utils.exercises import encode
 
 FOLDER = Path(__file__).resolve().parent.parent / "utils" / "exercises"
-EXERCISES = {key: spec for path in sorted(FOLDER.glob("*.json"))
-             for key, spec in json.loads(path.read_text()).items()}  # fmt: skip
+EXERCISES = {
+    key: spec
+    for path in sorted(FOLDER.glob("*.json"))
+    for key, spec in json.loads(path.read_text()).items()
+}
 
 
 def solution(spec):
@@ -39,7 +42,9 @@ def test_reference_solution_passes_and_wrong_answers_get_hints(exercise, capsys)
     if spec["kind"] in {"number", "tensor"} and torch.as_tensor(answer).abs().max() > 1e-3:
         assert not check(exercise, answer * 10)
         assert said(capsys) == "not yet: off by a factor of 10 (too large)"
-        assert not check(exercise, -torch.as_tensor(answer) if spec["kind"] == "tensor" else -answer)
+        assert not check(
+            exercise, -torch.as_tensor(answer) if spec["kind"] == "tensor" else -answer
+        )
         assert said(capsys) == "not yet: the sign is wrong"
     if spec["kind"] == "shape":
         assert not check(exercise, tuple(answer) + (1,)) and "dimensions" in said(capsys)
@@ -53,37 +58,50 @@ def test_reference_solution_passes_and_wrong_answers_get_hints(exercise, capsys)
 
 
 def test_the_hints_for_each_kind_of_mistake(tmp_path, monkeypatch, capsys):
-    specs = {"n": {"kind": "number", "answer": encode(12.5)},
-             "s": {"kind": "shape", "answer": encode([1, 6, 24, 24])},
-             "t": {"kind": "tensor", "answer": encode([[1.0, 2.0], [3.0, 4.0]]), "atol": 1e-3},
-             "f": {"kind": "function", "answer": encode({"reference": "lambda x, k: x.sum() * k",
-                   "inputs": [{"shape": [3, 4]}, {"value": 2}]})}}  # fmt: skip
+    specs = {
+        "n": {"kind": "number", "answer": encode(12.5)},
+        "s": {"kind": "shape", "answer": encode([1, 6, 24, 24])},
+        "t": {"kind": "tensor", "answer": encode([[1.0, 2.0], [3.0, 4.0]]), "atol": 1e-3},
+        "f": {
+            "kind": "function",
+            "answer": encode(
+                {
+                    "reference": "lambda x, k: x.sum() * k",
+                    "inputs": [{"shape": [3, 4]}, {"value": 2}],
+                }
+            ),
+        },
+    }
     (tmp_path / "exercises").mkdir()
     (tmp_path / "exercises" / "t.json").write_text(json.dumps(specs))
     monkeypatch.setattr("utils.exercises.__file__", str(tmp_path / "exercises.py"))
-    cases = [("n", 12.5, "correct"), ("n", 12.50001, "correct"), ("n", 25, "not yet: off by a factor of 2 (too large)"),
-             ("n", 1.25, "not yet: off by a factor of 10 (too small)"), ("n", 13, "not yet: too large"),
-             ("n", 11.9, "not yet: too small"), ("n", True, "not yet: expected a number, got bool"),
-             ("n", torch.tensor([12.5, 1]), "not yet: the shape (2,) is not the expected shape"),
-             ("s", torch.Size([1, 6, 24, 24]), "correct"), ("s", (1, 6, 24), "not yet: your shape has 3 dimensions, the answer 4"),
-             ("s", (1, 6, 26, 26), "not yet: dimension 2, 3 is wrong"), ("s", 24, "not yet: expected a shape, a tuple of ints such as (1, 3, 28, 28); got 24"),
-             ("t", torch.tensor([[1.0, 3.0], [2.0, 4.0]]), "not yet: you have the transpose"),
-             ("t", torch.tensor([[1.0, 2.0], [3.0, 4.1]]), "not yet: outside the tolerance: largest error 0.1 (allowed 0.001 + 0.0001·|value|)"),
-             ("t", [[1, 2], [3, 4]], "not yet: expected a tensor, got list"),
-             ("f", lambda x, k: x.sum() * k, "correct"), ("f", lambda x, k: x.sum(), "not yet: on random inputs, off by a factor of 2 (too small)"),
-             ("f", 3, "not yet: expected a function, got int"),
-             ("f", lambda x, k: "text", "not yet: on random inputs, expected a tensor, got str")]  # fmt: skip
+    cases = [
+        ("n", 12.5, "correct"),
+        ("n", 12.50001, "correct"),
+        ("n", 25, "not yet: off by a factor of 2 (too large)"),
+        ("n", 1.25, "not yet: off by a factor of 10 (too small)"),
+        ("n", 13, "not yet: too large"),
+        ("n", 11.9, "not yet: too small"),
+        ("n", True, "not yet: expected a number, got bool"),
+        ("n", torch.tensor([12.5, 1]), "not yet: the shape (2,) is not the expected shape"),
+        ("s", torch.Size([1, 6, 24, 24]), "correct"),
+        ("s", (1, 6, 24), "not yet: your shape has 3 dimensions, the answer 4"),
+        ("s", (1, 6, 26, 26), "not yet: dimension 2, 3 is wrong"),
+        ("s", 24, "not yet: expected a shape, a tuple of ints such as (1, 3, 28, 28); got 24"),
+        ("t", torch.tensor([[1.0, 3.0], [2.0, 4.0]]), "not yet: you have the transpose"),
+        (
+            "t",
+            torch.tensor([[1.0, 2.0], [3.0, 4.1]]),
+            "not yet: outside the tolerance: largest error 0.1 (allowed 0.001 + 0.0001·|value|)",
+        ),
+        ("t", [[1, 2], [3, 4]], "not yet: expected a tensor, got list"),
+        ("f", lambda x, k: x.sum() * k, "correct"),
+        ("f", lambda x, k: x.sum(), "not yet: on random inputs, off by a factor of 2 (too small)"),
+        ("f", 3, "not yet: expected a function, got int"),
+        ("f", lambda x, k: "text", "not yet: on random inputs, expected a tensor, got str"),
+    ]
     for exercise, answer, expected in cases:
         check(exercise, answer)
         assert said(capsys) == expected, (exercise, answer)
     with pytest.raises(ValueError, match="there is no exercise 'nope'"):
         check("nope", 1)
-
-
-def test_every_chapter_has_a_self_checking_exercise():
-    import nbformat
-
-    for path in sorted((FOLDER.parent.parent / "chapters").glob("*.ipynb")):
-        source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
-        ids = [key for key in EXERCISES if f'check("{key}"' in source]
-        assert ids, f"{path.name}: no exercise uses check(...) with a registered id"

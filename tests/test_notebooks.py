@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
@@ -75,7 +76,9 @@ class TestChapter:
                 continue  # IPython magics; nbval runs them
             for node in ast.walk(tree):
                 if isinstance(node, ast.Assert):
-                    names = [n for n in ast.walk(node.test) if isinstance(n, (ast.Name, ast.Attribute))]
+                    names = [
+                        n for n in ast.walk(node.test) if isinstance(n, (ast.Name, ast.Attribute))
+                    ]
                     assert names, (
                         f"{path.name}: `assert {ast.unparse(node.test)}` compares literals; "
                         "assert a value the notebook computed"
@@ -84,6 +87,15 @@ class TestChapter:
     def test_claims_are_checked(self, path):
         source = "\n".join(cell.source for cell in code_cells(nbformat.read(path, as_version=4)))
         assert len(re.findall(r"^\s*assert\b", source, re.M)) >= 3
+
+    def test_has_a_self_checking_exercise(self, path):
+        registered = set()
+        for spec_file in (ROOT / "utils" / "exercises").glob("*.json"):
+            registered |= set(json.loads(spec_file.read_text()))
+        source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+        used = set(re.findall(r'check\("([^"]+)"', source))
+        assert used & registered, f"{path.name}: no exercise calls check() with a registered id"
+        assert used <= registered, f"{path.name}: unregistered exercise ids {used - registered}"
 
     def test_no_unfinished_text(self, path):
         notebook = nbformat.read(path, as_version=4)

@@ -7,10 +7,8 @@ from torch.nn import functional as F
 
 
 class TensorBatches:
-    """Batches ``(images, labels)`` indexed from tensors kept on ``device``: no decoding and
-    no workers. With ``shuffle``, pass ``k`` is the same seeded permutation on every run;
-    ``transform(images, generator)`` (e.g. :func:`random_shift`) augments each batch.
-
+    """Batches ``(images, labels)`` indexed from tensors on ``device``; with ``shuffle``, pass k
+    is the same seeded permutation in every run; ``transform`` (:func:`random_shift`) augments.
     >>> [len(y) for _, y in TensorBatches(torch.rand(10, 1, 2, 2), torch.arange(10), batch_size=4)]
     [4, 4, 2]
     """
@@ -20,9 +18,8 @@ class TensorBatches:
                  transform: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None
                  ) -> None:  # fmt: skip
         if len(images) == 0 or len(images) != len(labels) or not images.is_floating_point():
-            raise ValueError(f"need float images and one label each (uint8 images: use "
-                             f"to_float_images); got {len(images)} {images.dtype} images and "
-                             f"{len(labels)} labels")  # fmt: skip
+            raise ValueError(f"need float images (to_float_images), one label each: got "
+                             f"{len(images)} {images.dtype} images, {len(labels)} labels")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         self.device = torch.device(device)
@@ -34,33 +31,29 @@ class TensorBatches:
         return -(-len(self.images) // self.batch_size)  # ceiling division
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        count = len(self.images)
-        order = torch.randperm(count, generator=self.generator) if self.shuffle else torch.arange(count)
-        for start in range(0, count, self.batch_size):
+        n = len(self.images)
+        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        for start in range(0, n, self.batch_size):
             index = order[start : start + self.batch_size].to(self.device)
             images = self.images[index]
             if self.transform is not None:
                 images = self.transform(images, self.generator)
             yield images, self.labels[index]
 
-    def __repr__(self) -> str:
-        return f"TensorBatches({len(self.images)} images, batch_size={self.batch_size}, shuffle={self.shuffle})"
-
 
 def random_shift(images: torch.Tensor, generator: torch.Generator, max_shift: int = 2,
                  flip: bool = False) -> torch.Tensor:  # fmt: skip
     """Shift each image by up to ``max_shift`` pixels each way (zeros fill in); with ``flip``,
     first mirror each left-right with probability 1/2. Labels are unchanged.
-
     >>> random_shift(torch.ones(2, 1, 4, 4), torch.Generator().manual_seed(0)).shape
     torch.Size([2, 1, 4, 4])
     """
     if images.ndim != 4:
         raise ValueError(f"expected a batch (N, C, H, W), got shape {tuple(images.shape)}")
-    count, _, height, width = images.shape
+    count, _, h, w = images.shape
     if flip:
         mirror = (torch.rand(count, generator=generator) < 0.5).to(images.device)
         images = torch.where(mirror[:, None, None, None], images.flip(-1), images)
     padded = F.pad(images, [max_shift] * 4)
     shifts = torch.randint(0, 2 * max_shift + 1, (count, 2), generator=generator).tolist()
-    return torch.stack([padded[i, :, y : y + height, x : x + width] for i, (y, x) in enumerate(shifts)])
+    return torch.stack([padded[i, :, y : y + h, x : x + w] for i, (y, x) in enumerate(shifts)])

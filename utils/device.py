@@ -10,7 +10,6 @@ import torch
 def get_device() -> torch.device:
     """``cuda`` if there is a GPU, else ``mps``, else ``cpu``; ``$CNN_COURSE_DEVICE``
     (``cpu``, ``cuda``, ``cuda:1``, ``mps``) chooses one yourself.
-
     >>> os.environ["CNN_COURSE_DEVICE"] = "cpu"; get_device()
     device(type='cpu')
     """
@@ -21,7 +20,7 @@ def get_device() -> torch.device:
     try:
         device = torch.device(wanted)
     except RuntimeError as error:
-        raise ValueError(f"CNN_COURSE_DEVICE={wanted!r} is not a device: use cpu, cuda or mps") from error
+        raise ValueError(f"CNN_COURSE_DEVICE={wanted!r} is not a device: try cpu") from error
     if not available.get(device.type, True):
         raise ValueError(f"CNN_COURSE_DEVICE={wanted!r}, but this machine has no {device.type} "
                          "device: unset it or set it to cpu")  # fmt: skip
@@ -31,8 +30,7 @@ def get_device() -> torch.device:
 def seed_everything(seed: int = 0, *, deterministic: bool = True) -> None:
     """Seed Python, NumPy and PyTorch (CPU and every GPU); ``deterministic`` makes cuDNN pick
     deterministic kernels and stop auto-tuning, so that GPU runs repeat too.
-
-    >>> seed_everything(0); first = torch.rand(2); seed_everything(0); torch.equal(first, torch.rand(2))
+    >>> seed_everything(0); a = torch.rand(2); seed_everything(0); torch.equal(a, torch.rand(2))
     True
     """
     if not isinstance(seed, int) or seed < 0:
@@ -40,4 +38,5 @@ def seed_everything(seed: int = 0, *, deterministic: bool = True) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
-    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = deterministic, not deterministic
+    torch.backends.cudnn.deterministic = deterministic
+    torch.backends.cudnn.benchmark = not deterministic

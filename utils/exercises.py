@@ -1,6 +1,4 @@
-"""Self-checking exercises: ``check(exercise, answer)`` says "correct" or hints what is wrong.
-Answers (a number, shape, tensor, or a function tried on fresh random inputs against a
-reference) are kept in ``utils/exercises/*.json``, encoded so a glance does not give them away."""
+"""Self-checking exercises: ``check(exercise, answer)`` says "correct" or hints what is wrong."""
 
 import base64
 import json
@@ -13,9 +11,11 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+NUMERIC = (int, float, np.number, np.ndarray, torch.Tensor)
+
 
 def encode(value: Any) -> str:
-    """Hide a JSON value from a glance (not from a determined reader): see :func:`check`."""
+    """Encode an answer for ``utils/exercises/*.json``, so a glance does not give it away."""
     return base64.b64encode(zlib.compress(json.dumps(value).encode())).decode()
 
 
@@ -53,7 +53,8 @@ def _judge(kind: str, expected: Any, answer: Any, rtol: float, atol: float) -> s
             return f"expected a function, got {type(answer).__name__}"
         reference = eval(expected["reference"], {"torch": torch, "F": F, "math": math})
         for _ in range(3):  # fresh random inputs each time
-            inputs = [torch.randn(s["shape"]) if "shape" in s else s["value"] for s in expected["inputs"]]
+            inputs = [torch.randn(spec["shape"]) if "shape" in spec else spec["value"]
+                      for spec in expected["inputs"]]  # fmt: skip
             try:
                 result = answer(*inputs)
             except Exception as error:  # the reader's code: report it, do not crash
@@ -61,23 +62,22 @@ def _judge(kind: str, expected: Any, answer: Any, rtol: float, atol: float) -> s
             if hint := _judge("tensor", reference(*inputs), result, rtol, atol):
                 return f"on random inputs, {hint}"
         return ""
-    if isinstance(answer, bool) or not isinstance(answer, int | float | np.number | np.ndarray | torch.Tensor):
-        return f"expected a {'number' if kind == 'number' else 'tensor'}, got {type(answer).__name__}"
+    if isinstance(answer, bool) or not isinstance(answer, NUMERIC):
+        return f"expected a {kind}, got {type(answer).__name__}"
     expected = torch.as_tensor(expected, dtype=torch.float64)
     return _hint(torch.as_tensor(answer, dtype=torch.float64).detach().cpu(), expected, rtol, atol)
 
 
 def check(exercise: str, answer: Any) -> bool:
-    """Print "correct", or "not yet" and a hint, for ``answer`` to ``exercise``.
-
+    """Print "correct", or "not yet" and a hint, for ``answer`` (a number, a shape, a tensor,
+    or a function, tried on fresh random inputs against a reference) to ``exercise``.
     >>> check("utils-demo-area", 12), check("utils-demo-area", -12)
     correct
     not yet: the sign is wrong
     (True, False)
     """
-    known = {}
-    for path in sorted((Path(__file__).parent / "exercises").glob("*.json")):
-        known.update(json.loads(path.read_text()))
+    known = {k: v for p in (Path(__file__).parent / "exercises").glob("*.json")
+             for k, v in json.loads(p.read_text()).items()}  # fmt: skip
     if exercise not in known:
         raise ValueError(f"there is no exercise {exercise!r}: copy the id from the exercise text")
     spec = known[exercise]

@@ -1,6 +1,8 @@
-"""Models that several chapters share: the VGG-style network, sizes, weights on disk."""
+"""Models that several chapters share: the VGG-style network, sizes, activations, weights."""
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,23 +12,20 @@ from torch import nn
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 
 
-def count_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:
-    """The number of parameters of ``model`` (with ``requires_grad`` only, if asked).
-
+def count_parameters(model: nn.Module) -> int:
+    """The number of parameters of ``model``.
     >>> count_parameters(nn.Linear(784, 10))
     7850
     """
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+    return sum(p.numel() for p in model.parameters())
 
 
 def parameter_table(model: nn.Module) -> str:
     """One row per layer that owns parameters, then the total.
-
-    >>> print(parameter_table(nn.Sequential(nn.Linear(4, 2), nn.ReLU(), nn.Linear(2, 1))))
+    >>> print(parameter_table(nn.Sequential(nn.ReLU(), nn.Linear(4, 2))))
     layer  type    parameters
-    0      Linear          10
-    2      Linear           3
-    total                  13
+    1      Linear          10
+    total                  10
     """
     rows = [(name or "(model)", type(module).__name__, f"{own:,}")
             for name, module in model.named_modules()
@@ -40,7 +39,6 @@ class VGGStyleNet(nn.Module):
     """Chapter 8's network: blocks of two 3x3 conv + batch norm + ReLU, 2x2 max pooling
     between blocks, global average pooling, a linear layer; ``features`` ends in the maps
     (64x7x7 for 28x28 images) that class activation maps need.
-
     >>> count_parameters(VGGStyleNet()), VGGStyleNet().features(torch.zeros(1, 1, 28, 28)).shape
     (72666, torch.Size([1, 64, 7, 7]))
     """
@@ -67,7 +65,6 @@ class VGGStyleNet(nn.Module):
 
 def save_checkpoint(path: str | Path, model: nn.Module, **metadata: Any) -> Path:
     """Save the weights and ``metadata`` atomically (a temporary file, then a rename).
-
     >>> import tempfile; path = Path(tempfile.mkdtemp()) / "m.pt"
     >>> load_checkpoint(save_checkpoint(path, nn.Linear(2, 1), seed=0), nn.Linear(2, 1))
     {'seed': 0}
@@ -91,3 +88,27 @@ def load_checkpoint(path: str | Path, model: nn.Module) -> dict[str, Any]:
         raise ValueError(f"{path} is not a checkpoint of this {type(model).__name__}: "
                          f"{type(error).__name__}: {error}") from error  # fmt: skip
     return dict(saved.get("metadata", {}))
+
+
+@contextmanager
+def capture_activations(model: nn.Module, layer_types: tuple[type[nn.Module], ...] = (nn.Conv2d,)
+                        ) -> Iterator[dict[str, torch.Tensor]]:  # fmt: skip
+    """While the ``with`` block runs, map each layer of ``layer_types`` (by its name in
+    ``model``) to its detached output; the hooks are removed on exit, even after an error.
+    >>> model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Conv2d(4, 8, 3))
+    >>> with capture_activations(model) as maps: _ = model(torch.zeros(1, 1, 10, 10))
+    >>> {name: tuple(output.shape) for name, output in maps.items()}
+    {'0': (1, 4, 8, 8), '2': (1, 8, 6, 6)}
+    """
+    outputs: dict[str, torch.Tensor] = {}
+    layers = [(name, m) for name, m in model.named_modules() if isinstance(m, layer_types)]
+    if not layers:
+        raise ValueError(f"the model has no layer of type {layer_types} to capture")
+    # name=name gives each hook its own layer's name (a plain closure would see the last one)
+    handles = [module.register_forward_hook(lambda m, inputs, output, name=name: outputs.update(
+        {name: output.detach()})) for name, module in layers]  # fmt: skip
+    try:
+        yield outputs
+    finally:
+        for handle in handles:
+            handle.remove()

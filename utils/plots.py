@@ -1,5 +1,4 @@
-"""Figures with one look for every chapter: training curves, grids of images or maps.
-Each returns the ``Figure``; figure text stays English (default fonts lack Korean glyphs)."""
+"""Figures with one look in every chapter (English text: default fonts lack Korean glyphs)."""
 
 from collections.abc import Sequence
 
@@ -16,7 +15,6 @@ STYLE = {"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "axes.spines.t
 def plot_history(histories: dict, title: str = "") -> Figure:
     """Loss and accuracy per epoch of a :func:`utils.fit` history, or of a dict of named
     histories: training solid, validation dashed, one colour per run.
-
     >>> run = {"epoch": [1, 2], "train_loss": [0.9, 0.5], "train_acc": [0.6, 0.8],
     ...        "val_loss": [0.8, 0.6], "val_acc": [0.7, 0.75]}
     >>> len(plot_history({"a": run, "b": run}).axes[0].lines)
@@ -47,10 +45,8 @@ def show_images(images: torch.Tensor | np.ndarray, labels: Sequence[int] | None 
                 classes: Sequence[str] | None = None, *, predictions: Sequence[int] | None = None,
                 names: Sequence[str] | None = None, signed: bool = False, ncols: int = 8,
                 title: str = "", size: float = 1.4) -> Figure:  # fmt: skip
-    """Images or maps ``(N, H, W)``, ``(N, 1, H, W)`` or ``(N, 3, H, W)`` in a grid. Titles
-    are the ``labels`` (a wrong prediction added in red) or the ``names``; ``signed`` uses a
-    diverging colour map with limits symmetric around zero (filters, signed responses).
-
+    """Images or maps ``(N, [C,] H, W)`` in a grid, titled by ``labels`` (wrong ``predictions`` in
+    red) or ``names``; ``signed``: a diverging colour map symmetric around zero (filters).
     >>> len(show_images(torch.rand(4, 28, 28), labels=[0, 1, 2, 3]).axes)
     4
     """
@@ -58,9 +54,10 @@ def show_images(images: torch.Tensor | np.ndarray, labels: Sequence[int] | None 
         raise ValueError(f"got {len(images)} images and {len(labels or [])} labels")
     name = (lambda i: classes[int(i)]) if classes is not None else (lambda i: str(int(i)))
     ncols = min(ncols, len(images))
+    nrows = -(-len(images) // ncols)  # ceiling division
     with plt.rc_context({**STYLE, "axes.grid": False}):
-        fig, axes = plt.subplots(-(-len(images) // ncols), ncols, squeeze=False,
-                                 figsize=(size * ncols, size * -(-len(images) // ncols) + 0.4))  # fmt: skip
+        figsize = (size * ncols, size * nrows + 0.4)
+        fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
         for index, ax in enumerate(axes.flat):
             ax.axis("off")
             if index >= len(images):
