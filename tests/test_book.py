@@ -52,7 +52,7 @@ def term_uses(text: str) -> set[str]:
 def test_glossary_entries_are_bilingual_and_say_where_they_start():
     for term, definition in glossary_entries().items():
         assert HANGUL.search(definition), f"glossary: {term!r} lacks its Korean name"
-        assert re.search(r"Chapter \d", definition), f"glossary: {term!r} lacks its chapter"
+        assert re.search(r"Chapter \d|Appendix", definition), f"glossary: {term!r} lacks its chapter"
 
 
 def test_every_linked_term_is_in_the_glossary_and_every_entry_is_used():
@@ -75,3 +75,30 @@ def test_every_citation_exists_and_every_reference_is_cited():
             cited |= {key.strip() for key in group.split(",")}
     assert not cited - keys, f"citations missing from references.bib: {sorted(cited - keys)}"
     assert not keys - cited, f"references.bib entries no page cites: {sorted(keys - cited)}"
+
+
+def chapter_label(page: str) -> str | None:
+    """'Chapter 6' for chapters/06_lenet, 'Appendix' for an appendix chapter, None otherwise."""
+    match = re.fullmatch(r"chapters/(\d\d)_\w+", page)
+    if not match:
+        return None
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    numbered = {e["file"] for p in toc["parts"] if p.get("numbered") for e in p["chapters"]}
+    return f"Chapter {int(match.group(1))}" if page in numbered else "Appendix"
+
+
+def test_glossary_names_the_chapter_that_first_links_each_term():
+    first_page: dict[str, str] = {}
+    for name, text in book_sources().items():  # in reading order
+        for term in term_uses(text):
+            if chapter_label(name):
+                first_page.setdefault(term, name)
+    for term, definition in glossary_entries().items():
+        page = first_page.get(term.lower())
+        if page is None:
+            continue  # reported by the test above
+        stated = re.search(r"\*(Chapter \d+|Appendix)\.\*", definition)
+        assert stated and stated.group(1) == chapter_label(page), (
+            f"glossary: {term!r} says {stated.group(1) if stated else 'nothing'}, but "
+            f"{page} is the first chapter that links it"
+        )
