@@ -20,7 +20,7 @@ site:
 book: setup site
 
 unit:
-	$(PY) -m pytest tests utils --doctest-modules -p no:cacheprovider
+	$(PY) -m pytest tests utils playground --doctest-modules -p no:cacheprovider
 
 nbval:
 	$(PY) -m pytest --nbval chapters --nbval-sanitize-with tests/sanitize.cfg --nbval-current-env -p no:cacheprovider \

@@ -6,8 +6,9 @@ For LeNet-5 and the chapter-8 VGG-style network on Fashion-MNIST (the 55,000 tra
 on the GPU): images per second of training and validation accuracy after the same epochs,
 for fp32 (amp=False: no autocast anywhere), autocast (bfloat16 where the GPU has it in
 hardware, else float16 with a GradScaler), and autocast + channels_last memory layout.
-Accuracy is always measured in float32 (utils.evaluate), so the modes compare fairly. Target: the VGG-style network trains one epoch in
-under 3 seconds on an H100-class GPU. Exits with a message on a machine without CUDA.
+Accuracy is always measured in float32 (utils.evaluate), so the modes compare fairly.
+Target: the VGG-style network trains one epoch in under 3 seconds on an H100-class GPU.
+Exits with a message on a machine without CUDA.
 """
 
 from __future__ import annotations

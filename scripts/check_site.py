@@ -6,22 +6,38 @@ For every page listed in ``_toc.yml``: it loads over HTTP with no console error 
 leaving the machine; it shows its title; every image is decoded (natural width > 0); pages
 with math show typeset MathJax output; every internal link points at an existing page and
 anchor. Also: the search page finds "convolution", each chapter's Colab button points at that
-chapter's notebook, and a hidden exercise solution opens on click. A screenshot of each page
-goes to ``_build/screenshots/``. Exits non-zero with a list of problems.
+chapter's notebook, and a hidden exercise solution opens on click (a solution that is not
+displayed at all is reported, not crashed on). A screenshot of each page goes to
+``_build/screenshots/``. Exits non-zero with a list of problems.
+
+Every convolution playground (``playground/``) on a page is driven through its labelled
+controls: for each setting whose PyTorch result the widget embeds, the check sets input,
+kernel (a preset, or nine typed weights), padding mode and size, stride and dilation, reads
+the numbers the widget displays (its table of output values, and the hover read-out), and
+requires them to equal PyTorch's to 1e-4; a stride that does not fit must be flagged in
+words. It also moves the window with the keyboard, loads an image file as a reader would
+(greyed in the browser, compared with a NumPy cross-correlation), checks the text contrast in
+the light and the dark theme, and saves two screenshots of the first widget (a photo with a
+Laplacian kernel in the light theme; the lecture's stride 3 flagged, in the dark theme).
+Every wait is for a condition, never a fixed sleep.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import re
+import struct
 import sys
 import tempfile
 import threading
+import zlib
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
+import numpy as np
 import yaml
 from playwright.sync_api import sync_playwright
 
@@ -94,7 +110,10 @@ def check_page(page, base: str, name: str, html_dir: Path, shots: Path, problems
             page.wait_for_selector("article mjx-container", state="attached", timeout=20_000)
         except Exception:
             problems.append(f"{name}: has math but MathJax typeset none of it")
-    page.wait_for_load_state("networkidle")
+    try:
+        page.wait_for_load_state("networkidle")
+    except Exception:  # report it and go on checking the page
+        problems.append(f"{name}: requests were still running after 60 s")
     broken = page.evaluate(
         "() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
         ".map(i => i.getAttribute('src'))"
@@ -115,6 +134,324 @@ def check_page(page, base: str, name: str, html_dir: Path, shots: Path, problems
     shot = shots / (name.replace("/", "__") + ".png")
     page.screenshot(path=str(shot), full_page=True)
     problems += [f"{name}: console error: {e}" for e in errors if e not in KNOWN_CONSOLE_NOISE]
+
+
+def check_solution_toggle(page, name: str, toggle, problems: list) -> None:
+    """Clicking the first solution toggle must make its solution taller (open it)."""
+    solution = page.locator(".solution").first
+    box = solution.bounding_box()
+    if box is None:  # display: none, or not in the layout at all
+        problems.append(
+            f"{name}: the first solution element is not displayed (no layout box), "
+            "so its toggle cannot be tested"
+        )
+        return
+    toggle.click()
+    try:
+        page.wait_for_function(
+            "([el, h]) => el.getBoundingClientRect().height > h",
+            arg=[solution.element_handle(), box["height"]],
+            timeout=5_000,
+        )
+    except Exception:
+        problems.append(f"{name}: clicking a solution toggle did not open it")
+
+
+# ------------------------------------------------------------------ the convolution playground
+
+PLAYGROUND_TOLERANCE = 1e-4
+CONTROLS = (("Padding p", "padding"), ("Stride s", "stride"), ("Dilation d", "dilation"))
+
+
+def shown_number(text: str) -> float:
+    """A number as the widget prints it ("−3", "12.3333") as a float."""
+    return float(text.strip().replace("\u2212", "-"))
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG contrast ratio of two CSS ``rgb(...)`` colours."""
+
+    def luminance(css: str) -> float:
+        channels = [float(v) / 255 for v in re.findall(r"[\d.]+", css)[:3]]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def grey_png(pixels: np.ndarray) -> bytes:
+    """A minimal 8-bit greyscale PNG (no colour profile, so the browser keeps the values)."""
+    height, width = pixels.shape
+    rows = b"".join(b"\x00" + bytes(row) for row in pixels.astype(np.uint8))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def correlate_zero_padded(image: np.ndarray, kernel: np.ndarray, padding: int) -> np.ndarray:
+    """F.conv2d's cross-correlation, stride 1, zero padding, in NumPy (for the uploaded file)."""
+    padded = np.pad(image.astype(float), padding)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, kernel.shape)
+    return np.einsum("ijkl,kl->ij", windows, kernel)
+
+
+def wait_for_settings(page, widget, expected: dict) -> None:
+    """Wait until the widget has rendered exactly these settings (weights to 1e-12)."""
+    page.wait_for_function(
+        """([root, want]) => {
+            if (root.dataset.ready !== "true" || !root.dataset.settings) return false;
+            const got = JSON.parse(root.dataset.settings);
+            return Object.keys(want).every(key => key === "weights"
+                ? want.weights.every((w, k) => got.weights[k] !== null
+                                               && Math.abs(got.weights[k] - w) < 1e-12)
+                : got[key] === want[key]);
+        }""",
+        arg=[widget.element_handle(), expected],
+        timeout=10_000,
+    )
+
+
+def parse_weight(text: str) -> float:
+    """A kernel weight as the widget's data writes it: "2", "-0.5" or "1/9"."""
+    numerator, _, denominator = text.partition("/")
+    return float(numerator) / float(denominator) if denominator else float(numerator)
+
+
+def set_playground(page, widget, setting: dict) -> None:
+    """Drive the widget's labelled controls to ``setting``, as a reader would."""
+    weights = [parse_weight(w) for w in setting["weights"]]
+    widget.get_by_label("Input image", exact=True).select_option(setting["input"])
+    if setting["kernel"] == "custom":
+        for k, text in enumerate(setting["weights"]):
+            field = widget.get_by_label(f"weight, row {k // 3 + 1}, column {k % 3 + 1}", exact=True)
+            field.fill(text)
+    else:
+        widget.get_by_label("Kernel", exact=True).select_option(setting["kernel"])
+    widget.get_by_label("Padding mode", exact=True).select_option(setting["padding_mode"])
+    for label, key in CONTROLS:
+        widget.get_by_label(label, exact=True).fill(str(setting[key]))
+    wait_for_settings(
+        page,
+        widget,
+        {
+            "input": setting["input"],
+            "kernel": setting["kernel"],
+            "weights": weights,
+            "padding": setting["padding"],
+            "padding_mode": setting["padding_mode"],
+            "stride": setting["stride"],
+            "dilation": setting["dilation"],
+        },
+    )
+
+
+def displayed_table(widget) -> list[list[float]]:
+    """The numbers in the widget's table of output values, row by row."""
+    texts = widget.evaluate(
+        "root => [...root.querySelectorAll('table.cnnpg-table tbody tr')]"
+        ".map(tr => [...tr.querySelectorAll('td')].map(td => td.textContent))"
+    )
+    return [[shown_number(t) for t in row] for row in texts]
+
+
+def hover_readout(page, widget, row: int, column: int, shape: list[int]) -> float | None:
+    """Hover over output cell (row, column); the number the read-out line shows."""
+    canvas = widget.locator("canvas.cnnpg-output-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    if box is None:
+        return None
+    page.mouse.move(
+        box["x"] + (column + 0.5) * box["width"] / shape[1],
+        box["y"] + (row + 0.5) * box["height"] / shape[0],
+    )
+    readout = widget.locator(".cnnpg-readout")
+    page.wait_for_function(
+        "([el, r, c]) => el.dataset.row === String(r) && el.dataset.column === String(c)",
+        arg=[readout.element_handle(), row, column],
+        timeout=5_000,
+    )
+    return shown_number(readout.inner_text().rsplit("=", 1)[1])
+
+
+def widget_screenshot(page, widget, path: Path) -> None:
+    """The widget alone, with the page's fixed and sticky bars hidden for the moment."""
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    hidden = page.evaluate_handle(
+        "() => [...document.querySelectorAll('body *')].filter(el =>"
+        " ['fixed', 'sticky'].includes(getComputedStyle(el).position))"
+        ".map(el => { el.dataset.cnnpgVisibility = el.style.visibility;"
+        " el.style.visibility = 'hidden'; return el; })"
+    )
+    try:
+        widget.screenshot(path=str(path))
+    finally:
+        hidden.evaluate(
+            "els => els.forEach(el => { el.style.visibility = el.dataset.cnnpgVisibility;"
+            " delete el.dataset.cnnpgVisibility; })"
+        )
+
+
+def check_playgrounds(page, name: str, shots: Path, problems: list, first: bool) -> None:
+    """Drive every convolution playground on the page and compare it with PyTorch."""
+    widgets = page.locator(".cnnpg")
+    for index in range(widgets.count()):
+        widget = widgets.nth(index)
+        where = f"{name}: playground {index + 1}"
+        try:
+            page.wait_for_function(
+                "el => el.dataset.ready === 'true'", arg=widget.element_handle(), timeout=10_000
+            )
+        except Exception:
+            problems.append(f"{where}: never became ready (its script did not run)")
+            continue
+        config = json.loads(widget.locator("script.cnnpg-data").text_content())
+        widget.locator("details.cnnpg-values > summary").click()  # show the table of values
+        compared = 0
+        for reference in config["references"]:
+            setting = reference["setting"]
+            label = ", ".join(f"{k}={v}" for k, v in setting.items() if k != "weights")
+            try:
+                set_playground(page, widget, setting)
+            except Exception as error:
+                problems.append(f"{where}: could not set {label}: {type(error).__name__}")
+                continue
+            expected = np.reshape(reference["values"], reference["shape"])
+            shown = displayed_table(widget)
+            if [len(shown), len(shown[0]) if shown else 0] != reference["shape"]:
+                problems.append(
+                    f"{where}, {label}: shows a {len(shown)}-row table, PyTorch gives "
+                    f"{reference['shape']}"
+                )
+                continue
+            error = float(np.abs(np.array(shown) - expected).max())
+            if error > PLAYGROUND_TOLERANCE:
+                problems.append(f"{where}, {label}: largest difference to PyTorch {error:.3g}")
+            row, column = reference["shape"][0] - 1, reference["shape"][1] // 2
+            hovered = hover_readout(page, widget, row, column, reference["shape"])
+            if hovered is None or abs(hovered - expected[row, column]) > PLAYGROUND_TOLERANCE:
+                problems.append(
+                    f"{where}, {label}: hovering output [{row}, {column}] shows "
+                    f"{hovered}, PyTorch gives {expected[row, column]}"
+                )
+            status = widget.locator(".cnnpg-status").inner_text()
+            valid = widget.get_attribute("data-valid")
+            if reference["fits"] and valid != "true":
+                problems.append(f"{where}, {label}: flagged although it fits: {status!r}")
+            if not reference["fits"]:
+                size = len(config["inputs"][setting["input"]]["pixels"])
+                span = 2 * setting["dilation"] + 1
+                fraction = f"{(size + 2 * setting['padding'] - span) / setting['stride'] + 1:.2f}"
+                if valid != "false" or "does not fit" not in status or fraction not in status:
+                    problems.append(
+                        f"{where}, {label}: the uneven stride is not explained "
+                        f"(expected 'does not fit' and {fraction}): {status!r}"
+                    )
+            compared += 1
+            if first and index == 0 and setting["kernel"] == "laplacian":
+                widget_screenshot(page, widget, shots / "playground-photo-laplacian-light.png")
+        if compared != len(config["references"]) or not compared:
+            problems.append(f"{where}: compared {compared} of {len(config['references'])} settings")
+        check_playground_keyboard(page, widget, where, problems)
+        check_playground_file(page, widget, where, problems)
+        check_playground_themes(
+            page, widget, where, problems, config, shots if first and index == 0 else None
+        )
+
+
+def check_playground_keyboard(page, widget, where: str, problems: list) -> None:
+    """The output map takes focus and the arrow keys move the window."""
+    canvas = widget.locator("canvas.cnnpg-output-canvas")
+    readout = widget.locator(".cnnpg-readout")
+    try:
+        canvas.focus()
+        for key in ("Home", "ArrowRight", "ArrowDown"):
+            page.keyboard.press(key)
+        page.wait_for_function(
+            "el => el.dataset.row === '1' && el.dataset.column === '1'",
+            arg=readout.element_handle(),
+            timeout=5_000,
+        )
+    except Exception:
+        problems.append(f"{where}: Home, ArrowRight, ArrowDown did not move the window to [1, 1]")
+
+
+def check_playground_file(page, widget, where: str, problems: list) -> None:
+    """A reader's own image file: loaded, greyed and convolved in the browser."""
+    rows, cols = np.indices((12, 16))
+    pixels = ((rows * 37 + cols * 11) % 256).astype(np.uint8)  # grey already: nothing to round
+    sobel_x = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=float)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "own.png"
+        path.write_bytes(grey_png(pixels))
+        try:
+            widget.get_by_label("Kernel", exact=True).select_option("sobel_x")
+            widget.get_by_label("Padding mode", exact=True).select_option("zeros")
+            for label, value in (("Padding p", 1), ("Stride s", 1), ("Dilation d", 1)):
+                widget.get_by_label(label, exact=True).fill(str(value))
+            widget.locator("input[type=file]").set_input_files(str(path))
+            wait_for_settings(
+                page,
+                widget,
+                {"input": "own", "kernel": "sobel_x", "padding": 1, "stride": 1, "dilation": 1},
+            )
+        except Exception as error:
+            problems.append(f"{where}: loading an image file failed: {type(error).__name__}")
+            return
+    error = float(
+        np.abs(np.array(displayed_table(widget)) - correlate_zero_padded(pixels, sobel_x, 1)).max()
+    )
+    if error > PLAYGROUND_TOLERANCE:
+        problems.append(f"{where}: an uploaded image gives a Sobel map off by {error:.3g}")
+
+
+def check_playground_themes(
+    page, widget, where: str, problems: list, config: dict, shots: Path | None
+) -> None:
+    """Readable text in the light and the dark theme; screenshot the flagged stride in dark."""
+    uneven = next((r for r in config["references"] if not r["fits"]), None)
+    if uneven is not None:
+        set_playground(page, widget, uneven["setting"])
+    original = page.evaluate("() => document.documentElement.dataset.theme || ''")
+    for theme in ("light", "dark"):
+        page.evaluate("t => { document.documentElement.dataset.theme = t; }", theme)
+        page.wait_for_function(
+            "([el, dark]) => { const c = getComputedStyle(el).backgroundColor.match(/\\d+/g);"
+            " const bright = c && (+c[0] + +c[1] + +c[2]) > 384; return bright !== dark; }",
+            arg=[widget.element_handle(), theme == "dark"],
+            timeout=5_000,
+        )
+        for part in (".cnnpg-status", ".cnnpg-formula", "label", "legend", "select"):
+            element = widget.locator(part).first
+            colours = element.evaluate(
+                "el => { let bg = 'rgba(0, 0, 0, 0)', node = el;"
+                " while (node && /rgba\\(.*, 0\\)|transparent/.test(bg)) {"
+                " bg = getComputedStyle(node).backgroundColor; node = node.parentElement; }"
+                " return [getComputedStyle(el).color, bg]; }"
+            )
+            ratio = contrast(*colours)
+            if ratio < 4.5:
+                problems.append(
+                    f"{where}: {part} text has contrast {ratio:.1f} in the {theme} "
+                    "theme (WCAG asks for 4.5)"
+                )
+        if theme == "dark" and shots is not None:
+            widget_screenshot(page, widget, shots / "playground-uneven-stride-dark.png")
+    page.evaluate("t => { document.documentElement.dataset.theme = t; }", original)
 
 
 def main(html_dir: Path) -> int:
@@ -143,6 +480,8 @@ def main(html_dir: Path) -> int:
             return route.abort()
 
         context.route("**/*", gate)
+        context.set_default_timeout(60_000)  # generous: CI machines can be busy
+        playground_shots = False  # screenshots of the first playground only
         for name in pages:
             page = context.new_page()
             check_page(page, base, name, html_dir, shots, problems)
@@ -156,12 +495,10 @@ def main(html_dir: Path) -> int:
                     ".solution.dropdown .admonition-title"
                 )
                 if toggles.count():
-                    hidden = page.locator(".solution").first
-                    before = hidden.bounding_box()["height"]
-                    toggles.first.click()
-                    page.wait_for_timeout(500)
-                    if hidden.bounding_box()["height"] <= before:
-                        problems.append(f"{name}: clicking a solution toggle did not open it")
+                    check_solution_toggle(page, name, toggles.first, problems)
+            if page.locator(".cnnpg").count():
+                check_playgrounds(page, name, shots, problems, first=not playground_shots)
+                playground_shots = True
             page.close()
         page = context.new_page()
         page.goto(urljoin(base, "search.html?q=convolution"), wait_until="load")
