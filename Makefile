@@ -5,7 +5,9 @@
 PY := .venv/bin/python
 export PYTHONHASHSEED := 0
 export CNN_COURSE_DEVICE ?= cpu
-export CNN_COURSE_PROGRESS ?= 0  # stored pages and CI logs show no half-drawn progress bars
+# stored pages and CI logs show no half-drawn progress bars (no comment after the value: make
+# would keep the spaces before it, and "0  " is not "0")
+export CNN_COURSE_PROGRESS ?= 0
 
 .PHONY: setup book site test unit nbval browser execute clean mutation
 

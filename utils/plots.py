@@ -13,7 +13,7 @@ STYLE = {"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "axes.spines.t
 
 
 def plot_history(histories: dict, title: str = "") -> Figure:
-    """Loss and accuracy per epoch of a :func:`utils.fit` history, or of a dict of named
+    """Loss and accuracy per epoch of a :func:`utils.train.fit` history, or of a dict of named
     histories: training solid, validation dashed, one colour per run.
     >>> run = {"epoch": [1, 2], "train_loss": [0.9, 0.5], "train_acc": [0.6, 0.8],
     ...        "val_loss": [0.8, 0.6], "val_acc": [0.7, 0.75]}
