@@ -209,11 +209,11 @@ def test_bad_input_is_a_clear_error():
     optimizer = torch.optim.SGD(model.parameters(), 0.1)
     with pytest.raises(ValueError, match="epochs must be an int >= 1, got 0"):
         fit(model, [(torch.zeros(1, 16), torch.zeros(1).long())], epochs=0, optimizer=optimizer)
-    with pytest.raises(ValueError, match="train produced no batches"):
+    with pytest.raises(ValueError, match="^train produced no batches: is the data set empty"):
         fit(model, [], epochs=1, optimizer=optimizer, progress=False)
-    with pytest.raises(ValueError, match="evaluate got no batches"):
+    with pytest.raises(ValueError, match="^evaluate got no batches: is the data set empty"):
         evaluate(model, [])
-    with pytest.raises(ValueError, match="predict got no images"):
+    with pytest.raises(ValueError, match="^predict got no images$"):
         predict(model, torch.zeros(0, 16))
 
 
