@@ -1,29 +1,39 @@
 """Choosing a device and making runs repeatable (introduced in chapter 1)."""
 
-import os
 import random
 
 import numpy as np
 import torch
 
+from utils import config
+
 
 def get_device() -> torch.device:
     """``cuda`` if there is a GPU, else ``mps``, else ``cpu``; ``$CNN_COURSE_DEVICE``
     (``cpu``, ``cuda``, ``cuda:1``, ``mps``) chooses one yourself.
-    >>> os.environ["CNN_COURSE_DEVICE"] = "cpu"; get_device()
-    device(type='cpu')
+    >>> get_device().type in ("cpu", "cuda", "mps")
+    True
     """
-    available = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
-    wanted = os.environ.get("CNN_COURSE_DEVICE", "").strip()
+    available = {
+        "cuda": torch.cuda.is_available(),
+        "mps": torch.backends.mps.is_available(),
+    }
+    wanted = config.device_request()
     if not wanted:
-        return torch.device(next((kind for kind, ok in available.items() if ok), "cpu"))
+        return torch.device(
+            next((kind for kind, ok in available.items() if ok), "cpu")
+        )
     try:
         device = torch.device(wanted)
     except RuntimeError as error:
-        raise ValueError(f"CNN_COURSE_DEVICE={wanted!r} is not a device: try cpu") from error
+        raise ValueError(
+            f"CNN_COURSE_DEVICE={wanted!r} is not a device: try cpu"
+        ) from error
     if not available.get(device.type, True):
-        raise ValueError(f"CNN_COURSE_DEVICE={wanted!r}, but this machine has no {device.type} "
-                         "device: unset it or set it to cpu")  # fmt: skip
+        raise ValueError(
+            f"CNN_COURSE_DEVICE={wanted!r}, but this machine has no {device.type} "
+            "device: unset it or set it to cpu"
+        )
     return device
 
 

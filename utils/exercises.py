@@ -19,7 +19,9 @@ def encode(value: Any) -> str:
     return base64.b64encode(zlib.compress(json.dumps(value).encode())).decode()
 
 
-def _hint(answer: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float) -> str:
+def _hint(
+    answer: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float
+) -> str:
     """'' if they agree, else what is wrong, without revealing ``expected``."""
     if answer.shape != expected.shape:
         return f"the shape {tuple(answer.shape)} is not the expected shape"
@@ -40,32 +42,55 @@ def _hint(answer: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float
     return f"outside the tolerance: largest error {error:.3g} (allowed {atol} + {rtol}·|value|)"
 
 
-def _judge(kind: str, expected: Any, answer: Any, rtol: float, atol: float) -> str:
+def _judge(
+    kind: str, expected: Any, answer: Any, rtol: float, atol: float
+) -> str:
     if kind == "shape":
-        if not isinstance(answer, tuple | list) or not all(type(n) is int for n in answer):
+        if not isinstance(answer, tuple | list) or not all(
+            type(n) is int for n in answer
+        ):
             return f"expected a shape, a tuple of ints such as (1, 3, 28, 28); got {answer!r}"
         if len(answer) != len(expected):
             return f"your shape has {len(answer)} dimensions, the answer {len(expected)}"
-        wrong = [str(i) for i, (a, b) in enumerate(zip(answer, expected, strict=True)) if a != b]
+        wrong = [
+            str(i)
+            for i, (a, b) in enumerate(zip(answer, expected, strict=True))
+            if a != b
+        ]
         return f"dimension {', '.join(wrong)} is wrong" if wrong else ""
     if kind == "function":
         if not callable(answer):
             return f"expected a function, got {type(answer).__name__}"
-        reference = eval(expected["reference"], {"torch": torch, "F": F, "math": math})
+        reference = eval(
+            expected["reference"], {"torch": torch, "F": F, "math": math}
+        )
         for _ in range(3):  # fresh random inputs each time
-            inputs = [torch.randn(spec["shape"]) if "shape" in spec else spec["value"]
-                      for spec in expected["inputs"]]  # fmt: skip
+            inputs = [
+                torch.randn(spec["shape"])
+                if "shape" in spec
+                else spec["value"]
+                for spec in expected["inputs"]
+            ]
             try:
                 result = answer(*inputs)
-            except Exception as error:  # the reader's code: report it, do not crash
+            except (
+                Exception
+            ) as error:  # the reader's code: report it, do not crash
                 return f"your function raised {type(error).__name__}: {error}"
-            if hint := _judge("tensor", reference(*inputs), result, rtol, atol):
+            if hint := _judge(
+                "tensor", reference(*inputs), result, rtol, atol
+            ):
                 return f"on random inputs, {hint}"
         return ""
     if isinstance(answer, bool) or not isinstance(answer, NUMERIC):
         return f"expected a {kind}, got {type(answer).__name__}"
     expected = torch.as_tensor(expected, dtype=torch.float64)
-    return _hint(torch.as_tensor(answer, dtype=torch.float64).detach().cpu(), expected, rtol, atol)
+    return _hint(
+        torch.as_tensor(answer, dtype=torch.float64).detach().cpu(),
+        expected,
+        rtol,
+        atol,
+    )
 
 
 def check(exercise: str, answer: Any) -> bool:
@@ -76,12 +101,23 @@ def check(exercise: str, answer: Any) -> bool:
     not yet: the sign is wrong
     (True, False)
     """
-    known = {k: v for p in (Path(__file__).parent / "exercises").glob("*.json")
-             for k, v in json.loads(p.read_text()).items()}  # fmt: skip
+    known = {
+        k: v
+        for p in (Path(__file__).parent / "exercises").glob("*.json")
+        for k, v in json.loads(p.read_text()).items()
+    }
     if exercise not in known:
-        raise ValueError(f"there is no exercise {exercise!r}: copy the id from the exercise text")
+        raise ValueError(
+            f"there is no exercise {exercise!r}: copy the id from the exercise text"
+        )
     spec = known[exercise]
     expected = json.loads(zlib.decompress(base64.b64decode(spec["answer"])))
-    hint = _judge(spec["kind"], expected, answer, spec.get("rtol", 1e-4), spec.get("atol", 1e-6))
+    hint = _judge(
+        spec["kind"],
+        expected,
+        answer,
+        spec.get("rtol", 1e-4),
+        spec.get("atol", 1e-6),
+    )
     print(f"not yet: {hint}" if hint else "correct")
     return not hint

@@ -27,12 +27,21 @@ def parameter_table(model: nn.Module) -> str:
     1      Linear          10
     total                  10
     """
-    rows = [(name or "(model)", type(module).__name__, f"{own:,}")
-            for name, module in model.named_modules()
-            if (own := sum(p.numel() for p in module.parameters(recurse=False)))]  # fmt: skip
-    rows = [("layer", "type", "parameters"), *rows, ("total", "", f"{count_parameters(model):,}")]
+    rows = [
+        (name or "(model)", type(module).__name__, f"{own:,}")
+        for name, module in model.named_modules()
+        if (own := sum(p.numel() for p in module.parameters(recurse=False)))
+    ]
+    rows = [
+        ("layer", "type", "parameters"),
+        *rows,
+        ("total", "", f"{count_parameters(model):,}"),
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return "\n".join(f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}" for a, b, c in rows)
+    return "\n".join(
+        f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}"
+        for a, b, c in rows
+    )
 
 
 class VGGStyleNet(nn.Module):
@@ -43,17 +52,32 @@ class VGGStyleNet(nn.Module):
     (72666, torch.Size([1, 64, 7, 7]))
     """
 
-    def __init__(self, num_classes: int = 10, *, in_channels: int = 1,
-                 widths: tuple[int, ...] = (16, 32, 64)) -> None:  # fmt: skip
+    def __init__(
+        self,
+        num_classes: int = 10,
+        *,
+        in_channels: int = 1,
+        widths: tuple[int, ...] = (16, 32, 64),
+    ) -> None:
         super().__init__()
         if not widths:
-            raise ValueError("widths needs at least one block width, e.g. (16, 32, 64)")
+            raise ValueError(
+                "widths needs at least one block width, e.g. (16, 32, 64)"
+            )
         layers: list[nn.Module] = []
         for index, width in enumerate(widths):
             layers += [nn.MaxPool2d(2)] if index else []
-            for channels in (in_channels, width):  # no bias: batch norm's shift replaces it
-                layers += [nn.Sequential(nn.Conv2d(channels, width, 3, padding=1, bias=False),
-                                         nn.BatchNorm2d(width), nn.ReLU(inplace=True))]  # fmt: skip
+            for channels in (
+                in_channels,
+                width,
+            ):  # no bias: batch norm's shift replaces it
+                layers += [
+                    nn.Sequential(
+                        nn.Conv2d(channels, width, 3, padding=1, bias=False),
+                        nn.BatchNorm2d(width),
+                        nn.ReLU(inplace=True),
+                    )
+                ]
             in_channels = width
         self.features = nn.Sequential(*layers)
         self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
@@ -63,15 +87,23 @@ class VGGStyleNet(nn.Module):
         return self.classifier(self.pool(self.features(images)))
 
 
-def save_checkpoint(path: str | Path, model: nn.Module, **metadata: Any) -> Path:
+def save_checkpoint(
+    path: str | Path, model: nn.Module, **metadata: Any
+) -> Path:
     """Save the weights and ``metadata`` atomically (a temporary file, then a rename).
     >>> import tempfile; path = Path(tempfile.mkdtemp()) / "m.pt"
     >>> load_checkpoint(save_checkpoint(path, nn.Linear(2, 1), seed=0), nn.Linear(2, 1))
     {'seed': 0}
     """
-    path, state = Path(path), {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    path, state = (
+        Path(path),
+        {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": state, "metadata": metadata}, partial := path.with_suffix(".partial"))
+    torch.save(
+        {"state_dict": state, "metadata": metadata},
+        partial := path.with_suffix(".partial"),
+    )
     os.replace(partial, path)  # a crash never leaves a half-written checkpoint
     return path
 
@@ -79,20 +111,27 @@ def save_checkpoint(path: str | Path, model: nn.Module, **metadata: Any) -> Path
 def load_checkpoint(path: str | Path, model: nn.Module) -> dict[str, Any]:
     """Load weights saved by :func:`save_checkpoint` into ``model``; return the metadata."""
     if not Path(path).is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist; make it with the script "
-                                f"named in {CHECKPOINT_DIR / 'README.md'}")  # fmt: skip
+        raise FileNotFoundError(
+            f"checkpoint {path} does not exist; make it with the script "
+            f"named in {CHECKPOINT_DIR / 'README.md'}"
+        )
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
         model.load_state_dict(saved["state_dict"])
-    except Exception as error:  # not a torch file, not a course checkpoint, another model
-        raise ValueError(f"{path} is not a checkpoint of this {type(model).__name__}: "
-                         f"{type(error).__name__}: {error}") from error  # fmt: skip
+    except (
+        Exception
+    ) as error:  # not a torch file, not a course checkpoint, another model
+        raise ValueError(
+            f"{path} is not a checkpoint of this {type(model).__name__}: "
+            f"{type(error).__name__}: {error}"
+        ) from error
     return dict(saved.get("metadata", {}))
 
 
 @contextmanager
-def capture_activations(model: nn.Module, layer_types: tuple[type[nn.Module], ...] = (nn.Conv2d,)
-                        ) -> Iterator[dict[str, torch.Tensor]]:  # fmt: skip
+def capture_activations(
+    model: nn.Module, layer_types: tuple[type[nn.Module], ...] = (nn.Conv2d,)
+) -> Iterator[dict[str, torch.Tensor]]:
     """While the ``with`` block runs, map each layer of ``layer_types`` (by its name in
     ``model``) to its detached output; the hooks are removed on exit, even after an error.
     >>> model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Conv2d(4, 8, 3))
@@ -101,12 +140,24 @@ def capture_activations(model: nn.Module, layer_types: tuple[type[nn.Module], ..
     {'0': (1, 4, 8, 8), '2': (1, 8, 6, 6)}
     """
     outputs: dict[str, torch.Tensor] = {}
-    layers = [(name, m) for name, m in model.named_modules() if isinstance(m, layer_types)]
+    layers = [
+        (name, m)
+        for name, m in model.named_modules()
+        if isinstance(m, layer_types)
+    ]
     if not layers:
-        raise ValueError(f"the model has no layer of type {layer_types} to capture")
+        raise ValueError(
+            f"the model has no layer of type {layer_types} to capture"
+        )
     # name=name gives each hook its own layer's name (a plain closure would see the last one)
-    handles = [module.register_forward_hook(lambda m, inputs, output, name=name: outputs.update(
-        {name: output.detach()})) for name, module in layers]  # fmt: skip
+    handles = [
+        module.register_forward_hook(
+            lambda m, inputs, output, name=name: outputs.update(
+                {name: output.detach()}
+            )
+        )
+        for name, module in layers
+    ]
     try:
         yield outputs
     finally:

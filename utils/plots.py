@@ -8,8 +8,15 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-STYLE = {"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
-         "axes.spines.right": False, "axes.titlesize": 11, "font.size": 10}  # fmt: skip
+STYLE = {
+    "figure.dpi": 100,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 11,
+    "font.size": 10,
+}
 
 
 def plot_history(histories: dict, title: str = "") -> Figure:
@@ -25,11 +32,20 @@ def plot_history(histories: dict, title: str = "") -> Figure:
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
         for index, (name, history) in enumerate(histories.items()):
             for ax, key in zip(axes, ("loss", "acc"), strict=True):
-                for split, style, label in (("train", "-o", "train"), ("val", "--s", "validation")):
+                for split, style, label in (
+                    ("train", "-o", "train"),
+                    ("val", "--s", "validation"),
+                ):
                     values = history.get(f"{split}_{key}", [])
                     if len(values) and not np.isnan(values).all():
-                        ax.plot(history["epoch"], values, style, color=f"C{index}", ms=3,
-                                label=f"{name} {label}".strip())  # fmt: skip
+                        ax.plot(
+                            history["epoch"],
+                            values,
+                            style,
+                            color=f"C{index}",
+                            ms=3,
+                            label=f"{name} {label}".strip(),
+                        )
         axes[0].set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss")
         axes[1].set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
         axes[1].yaxis.set_major_formatter(PercentFormatter(1.0))
@@ -41,18 +57,32 @@ def plot_history(histories: dict, title: str = "") -> Figure:
     return fig
 
 
-def show_images(images: torch.Tensor | np.ndarray, labels: Sequence[int] | None = None,
-                classes: Sequence[str] | None = None, *, predictions: Sequence[int] | None = None,
-                names: Sequence[str] | None = None, signed: bool = False, ncols: int = 8,
-                title: str = "", size: float = 1.4) -> Figure:  # fmt: skip
+def show_images(
+    images: torch.Tensor | np.ndarray,
+    labels: Sequence[int] | None = None,
+    classes: Sequence[str] | None = None,
+    *,
+    predictions: Sequence[int] | None = None,
+    names: Sequence[str] | None = None,
+    signed: bool = False,
+    ncols: int = 8,
+    title: str = "",
+    size: float = 1.4,
+) -> Figure:
     """Images or maps ``(N, [C,] H, W)`` in a grid, titled by ``labels`` (wrong ``predictions`` in
     red) or ``names``; ``signed``: a diverging colour map symmetric around zero (filters).
     >>> len(show_images(torch.rand(4, 28, 28), labels=[0, 1, 2, 3]).axes)
     4
     """
     if len(images) == 0 or (labels is not None and len(labels) != len(images)):
-        raise ValueError(f"got {len(images)} images and {len(labels or [])} labels")
-    name = (lambda i: classes[int(i)]) if classes is not None else (lambda i: str(int(i)))
+        raise ValueError(
+            f"got {len(images)} images and {len(labels or [])} labels"
+        )
+    name = (
+        (lambda i: classes[int(i)])
+        if classes is not None
+        else (lambda i: str(int(i)))
+    )
     ncols = min(ncols, len(images))
     nrows = -(-len(images) // ncols)  # ceiling division
     with plt.rc_context({**STYLE, "axes.grid": False}):
@@ -62,18 +92,40 @@ def show_images(images: torch.Tensor | np.ndarray, labels: Sequence[int] | None 
             ax.axis("off")
             if index >= len(images):
                 continue
-            image = np.asarray(torch.as_tensor(images[index]).detach().float().cpu())
+            image = np.asarray(
+                torch.as_tensor(images[index]).detach().float().cpu()
+            )
             image = image.transpose(1, 2, 0) if image.ndim == 3 else image
-            image = image[:, :, 0] if image.ndim == 3 and image.shape[2] == 1 else image
+            image = (
+                image[:, :, 0]
+                if image.ndim == 3 and image.shape[2] == 1
+                else image
+            )
             limit = float(np.abs(image).max()) or 1.0
-            colours = {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit} if signed else {}
-            ax.imshow(image, **(colours or {"cmap": "gray" if image.ndim == 2 else None}))
+            colours = (
+                {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit}
+                if signed
+                else {}
+            )
+            ax.imshow(
+                image,
+                **(colours or {"cmap": "gray" if image.ndim == 2 else None}),
+            )
             if labels is not None:
-                wrong = predictions is not None and int(predictions[index]) != int(labels[index])
-                text = name(labels[index]) + (f"\n→ {name(predictions[index])}" if wrong else "")
-                ax.set_title(text, fontsize=8, color="crimson" if wrong else "black")
+                wrong = predictions is not None and int(
+                    predictions[index]
+                ) != int(labels[index])
+                text = name(labels[index]) + (
+                    f"\n→ {name(predictions[index])}" if wrong else ""
+                )
+                ax.set_title(
+                    text, fontsize=8, color="crimson" if wrong else "black"
+                )
             else:  # maps and filters: their names, or their index
-                ax.set_title(names[index] if names is not None else str(index), fontsize=7)
+                ax.set_title(
+                    names[index] if names is not None else str(index),
+                    fontsize=7,
+                )
         fig.suptitle(title)
         fig.tight_layout()
     return fig

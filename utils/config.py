@@ -1,0 +1,74 @@
+"""Every environment variable the course reads, read here and nowhere else.
+
+- ``CNN_COURSE_DEVICE``: ``cpu``, ``cuda``, ``cuda:1`` or ``mps``
+  (default: the best device found).
+- ``CNN_COURSE_PROGRESS``: ``0`` hides progress bars (default ``1``).
+- ``CNN_COURSE_DATA``: the data cache (default ``~/.cache/cnn-course``).
+- ``FASHION_MNIST_DIR``: a folder of the four Fashion-MNIST IDX files
+  (default: Debian's ``/usr/share/datasets/fashion-mnist``).
+- ``CNN_COURSE_BACKBONE``: ``course`` or ``imagenet``, chapter 9's
+  pretrained backbone (default ``course``).
+"""
+
+import os
+from pathlib import Path
+
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+
+
+def _get(name: str) -> str:
+    return os.environ.get(name, "").strip()
+
+
+def device_request() -> str:
+    """The device asked for in ``$CNN_COURSE_DEVICE``, or ``""``: choose.
+
+    >>> isinstance(device_request(), str)
+    True
+    """
+    return _get("CNN_COURSE_DEVICE")
+
+
+def show_progress() -> bool:
+    """``False`` when ``$CNN_COURSE_PROGRESS`` is ``0`` (stored pages, CI).
+
+    >>> isinstance(show_progress(), bool)
+    True
+    """
+    return _get("CNN_COURSE_PROGRESS") != "0"
+
+
+def data_root() -> Path:
+    """``$CNN_COURSE_DATA``, or ``~/.cache/cnn-course``: the data cache.
+
+    >>> data_root().is_absolute() or not data_root().name
+    True
+    """
+    return Path(
+        _get("CNN_COURSE_DATA") or Path.home() / ".cache" / "cnn-course"
+    )
+
+
+def fashion_mnist_source() -> tuple[Path, bool]:
+    """The folder of the Fashion-MNIST files, and whether the user chose it
+    (``$FASHION_MNIST_DIR``) rather than Debian's default.
+
+    >>> isinstance(fashion_mnist_source()[0], Path)
+    True
+    """
+    chosen = _get("FASHION_MNIST_DIR")
+    return Path(chosen or DEBIAN_FASHION_MNIST), bool(chosen)
+
+
+def backbone_choice() -> str:
+    """``$CNN_COURSE_BACKBONE``: ``course`` (the default) or ``imagenet``.
+
+    >>> backbone_choice() in ("course", "imagenet")
+    True
+    """
+    choice = _get("CNN_COURSE_BACKBONE").lower() or "course"
+    if choice not in ("course", "imagenet"):
+        raise ValueError(
+            f"CNN_COURSE_BACKBONE={choice!r}: use course or imagenet"
+        )
+    return choice
