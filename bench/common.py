@@ -1,5 +1,5 @@
 """Shared bits of the benchmark scripts: models, a table printer, machine facts. The data
-come from ``utils`` (``load_fashion_mnist``, ``torchvision_root``): one place finds them."""
+come from ``utils`` (``load_fashion_mnist``, ``prepare_fashion_mnist``): one place finds them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import platform
 import torch
 from torch import nn
 
-from utils import VGGStyleNet, torchvision_root  # noqa: F401  (one place finds the data)
+from utils import VGGStyleNet, prepare_fashion_mnist  # noqa: F401  (one place finds the data)
 
 
 def lenet5() -> nn.Sequential:

@@ -19,7 +19,7 @@ import statistics
 import time
 
 import torch
-from common import MODELS, machine, table, torchvision_root
+from common import MODELS, machine, table, prepare_fashion_mnist
 from torch.utils.data import DataLoader, Subset
 from torchvision import datasets, transforms
 
@@ -92,7 +92,7 @@ def main() -> None:
         device=device,
     )
     textbook = datasets.FashionMNIST(
-        torchvision_root(), train=True, download=False, transform=transforms.ToTensor()
+        prepare_fashion_mnist(), train=True, download=False, transform=transforms.ToTensor()
     )
     loader = DataLoader(
         Subset(textbook, range(count)),

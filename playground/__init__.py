@@ -87,14 +87,14 @@ def parse_weight(text: str) -> float:
 
 def _fashion_item(index: int = FASHION_INDEX) -> list[list[int]] | None:
     """One Fashion-MNIST test image as 28×28 ints; None if the data cannot be found."""
-    from utils import torchvision_root  # the course's one place that finds the data
+    from utils import prepare_fashion_mnist  # the course's one place that finds the data
 
     try:
-        raw = torchvision_root() / "FashionMNIST" / "raw" / "t10k-images-idx3-ubyte"
+        raw = prepare_fashion_mnist() / "FashionMNIST" / "raw" / "t10k-images-idx3-ubyte"
         if not raw.is_file():  # no local copy: let torchvision download it (Colab)
             from torchvision.datasets import FashionMNIST
 
-            return FashionMNIST(torchvision_root(), train=False, download=True).data[index].tolist()
+            return FashionMNIST(prepare_fashion_mnist(), train=False, download=True).data[index].tolist()
         with open(raw, "rb") as file:  # IDX: a 16-byte header, then 784 bytes per image
             file.seek(16 + 784 * index)
             return np.frombuffer(file.read(784), np.uint8).reshape(28, 28).tolist()

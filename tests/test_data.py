@@ -4,7 +4,7 @@ import torch
 from conftest import FILES
 
 from utils import data as data_module
-from utils import load_fashion_mnist, to_float_images, torchvision_root
+from utils import load_fashion_mnist, to_float_images, prepare_fashion_mnist
 
 
 def test_reads_the_idx_fixture_value_for_value(tiny_fashion):
@@ -42,14 +42,14 @@ def test_validation_split_is_stratified_disjoint_and_seeded(tiny_fashion):
 def test_torchvision_reads_the_same_files_offline(tiny_fashion, tmp_path):
     from torchvision.datasets import FashionMNIST
 
-    root = torchvision_root()
+    root = prepare_fashion_mnist()
     assert root == tmp_path / "cache"
     for name in FILES:  # un-gzipped, complete, and nothing half-written is left
         assert (root / "FashionMNIST" / "raw" / name).is_file()
     assert not list((root / "FashionMNIST" / "raw").glob("*.partial"))
     test = FashionMNIST(root, train=False, download=False)
     assert np.array_equal(test.data.numpy(), tiny_fashion["t10k-images-idx3-ubyte"])
-    assert torchvision_root() == root  # a second call copies nothing and still works
+    assert prepare_fashion_mnist() == root  # a second call copies nothing and still works
 
 
 def test_env_folder_without_the_files_is_an_error_naming_it(tiny_fashion, tmp_path, monkeypatch):

@@ -5,7 +5,7 @@ from utils.data import (
     FASHION_CLASSES,
     load_fashion_mnist,
     to_float_images,
-    torchvision_root,
+    prepare_fashion_mnist,
 )
 from utils.device import get_device, seed_everything
 from utils.exercises import check

@@ -35,7 +35,7 @@ def _file(folder: Path, name: str) -> Path | None:
     )
 
 
-def torchvision_root() -> Path:
+def prepare_fashion_mnist() -> Path:
     """``$CNN_COURSE_DATA`` (default ``~/.cache/cnn-course``), a root for torchvision's
     ``FashionMNIST(root, download=True)`` holding the IDX files of ``$FASHION_MNIST_DIR`` or
     Debian's un-gzipped in ``FashionMNIST/raw``: offline, nothing is downloaded."""
@@ -79,7 +79,7 @@ def load_fashion_mnist(
     """
     from torchvision.datasets import FashionMNIST as Torchvision
 
-    root = torchvision_root()
+    root = prepare_fashion_mnist()
     try:
         train, test = (
             Torchvision(root, train=train, download=True)
