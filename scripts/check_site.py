@@ -5,7 +5,7 @@
 For every page listed in ``_toc.yml``: it loads over HTTP with no console error and no request
 leaving the machine; it shows its title; every image is decoded (natural width > 0); pages
 with math show typeset MathJax output; every internal link points at an existing page and
-anchor. Also: the search page finds "convolution", each chapter's Colab button points at that
+anchor; no code block scrolls sideways at 1280 px. Also: the search page finds "convolution", each chapter's Colab button points at that
 chapter's notebook, and a hidden exercise solution opens on click (a solution that is not
 displayed at all is reported, not crashed on). A screenshot of each page goes to
 ``_build/screenshots/``. Exits non-zero with a list of problems.
@@ -90,14 +90,21 @@ def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
-def check_page(page, base: str, name: str, html_dir: Path, shots: Path, problems: list) -> None:
+def check_page(
+    page, base: str, name: str, html_dir: Path, shots: Path, problems: list
+) -> None:
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if m.type == "error" else None,
+    )
     page.on("pageerror", lambda e: errors.append(str(e)))
     url = urljoin(base, f"{name}.html")
     response = page.goto(url, wait_until="load")
     if response is None or response.status != 200:
-        problems.append(f"{name}: HTTP {response.status if response else 'no response'}")
+        problems.append(
+            f"{name}: HTTP {response.status if response else 'no response'}"
+        )
         return
     title = page.locator("main h1").first
     if title.count() == 0 or not title.inner_text().strip():
@@ -107,7 +114,9 @@ def check_page(page, base: str, name: str, html_dir: Path, shots: Path, problems
         try:
             # "attached", not "visible": the first typeset formula can sit in a hidden place
             # (the collapsed "on this page" sidebar, a closed solution)
-            page.wait_for_selector("article mjx-container", state="attached", timeout=20_000)
+            page.wait_for_selector(
+                "article mjx-container", state="attached", timeout=20_000
+            )
         except Exception:
             problems.append(f"{name}: has math but MathJax typeset none of it")
     try:
@@ -119,7 +128,9 @@ def check_page(page, base: str, name: str, html_dir: Path, shots: Path, problems
         ".map(i => i.getAttribute('src'))"
     )
     problems += [f"{name}: image not decoded: {src}" for src in broken]
-    for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+    for href in page.eval_on_selector_all(
+        "a[href]", "els => els.map(e => e.href)"
+    ):
         if not href.startswith(base):
             continue
         target, anchor = urldefrag(href)
@@ -131,9 +142,25 @@ def check_page(page, base: str, name: str, html_dir: Path, shots: Path, problems
         elif anchor and path.suffix == ".html":
             if not re.search(rf'id="{re.escape(anchor)}"', path.read_text()):
                 problems.append(f"{name}: link to missing anchor {href}")
+    # code the student reads must fit the column (about 78 characters at 1280 px): a wider
+    # block hides its ends behind a horizontal scroll bar. Outputs may scroll.
+    wide = page.evaluate(
+        "() => [...document.querySelectorAll('article div.highlight pre')]"
+        ".filter(p => !p.closest('.cell_output') && p.clientWidth > 0"
+        " && p.scrollWidth > p.clientWidth + 1)"
+        ".map(p => p.textContent.split('\\n').reduce((a, b) => a.length >= b.length ? a : b))"
+    )
+    problems += [
+        f"{name}: code block scrolls sideways at 1280 px: {line[:60]!r}"
+        for line in wide
+    ]
     shot = shots / (name.replace("/", "__") + ".png")
     page.screenshot(path=str(shot), full_page=True)
-    problems += [f"{name}: console error: {e}" for e in errors if e not in KNOWN_CONSOLE_NOISE]
+    problems += [
+        f"{name}: console error: {e}"
+        for e in errors
+        if e not in KNOWN_CONSOLE_NOISE
+    ]
 
 
 def check_solution_toggle(page, name: str, toggle, problems: list) -> None:
@@ -160,7 +187,11 @@ def check_solution_toggle(page, name: str, toggle, problems: list) -> None:
 # ------------------------------------------------------------------ the convolution playground
 
 PLAYGROUND_TOLERANCE = 1e-4
-CONTROLS = (("Padding p", "padding"), ("Stride s", "stride"), ("Dilation d", "dilation"))
+CONTROLS = (
+    ("Padding p", "padding"),
+    ("Stride s", "stride"),
+    ("Dilation d", "dilation"),
+)
 
 
 def shown_number(text: str) -> float:
@@ -173,10 +204,15 @@ def contrast(foreground: str, background: str) -> float:
 
     def luminance(css: str) -> float:
         channels = [float(v) / 255 for v in re.findall(r"[\d.]+", css)[:3]]
-        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        linear = [
+            c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+            for c in channels
+        ]
         return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
-    high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
+    high, low = sorted(
+        (luminance(foreground), luminance(background)), reverse=True
+    )
     return (high + 0.05) / (low + 0.05)
 
 
@@ -202,7 +238,9 @@ def grey_png(pixels: np.ndarray) -> bytes:
     )
 
 
-def correlate_zero_padded(image: np.ndarray, kernel: np.ndarray, padding: int) -> np.ndarray:
+def correlate_zero_padded(
+    image: np.ndarray, kernel: np.ndarray, padding: int
+) -> np.ndarray:
     """F.conv2d's cross-correlation, stride 1, zero padding, in NumPy (for the uploaded file)."""
     padded = np.pad(image.astype(float), padding)
     windows = np.lib.stride_tricks.sliding_window_view(padded, kernel.shape)
@@ -228,20 +266,32 @@ def wait_for_settings(page, widget, expected: dict) -> None:
 def parse_weight(text: str) -> float:
     """A kernel weight as the widget's data writes it: "2", "-0.5" or "1/9"."""
     numerator, _, denominator = text.partition("/")
-    return float(numerator) / float(denominator) if denominator else float(numerator)
+    return (
+        float(numerator) / float(denominator)
+        if denominator
+        else float(numerator)
+    )
 
 
 def set_playground(page, widget, setting: dict) -> None:
     """Drive the widget's labelled controls to ``setting``, as a reader would."""
     weights = [parse_weight(w) for w in setting["weights"]]
-    widget.get_by_label("Input image", exact=True).select_option(setting["input"])
+    widget.get_by_label("Input image", exact=True).select_option(
+        setting["input"]
+    )
     if setting["kernel"] == "custom":
         for k, text in enumerate(setting["weights"]):
-            field = widget.get_by_label(f"weight, row {k // 3 + 1}, column {k % 3 + 1}", exact=True)
+            field = widget.get_by_label(
+                f"weight, row {k // 3 + 1}, column {k % 3 + 1}", exact=True
+            )
             field.fill(text)
     else:
-        widget.get_by_label("Kernel", exact=True).select_option(setting["kernel"])
-    widget.get_by_label("Padding mode", exact=True).select_option(setting["padding_mode"])
+        widget.get_by_label("Kernel", exact=True).select_option(
+            setting["kernel"]
+        )
+    widget.get_by_label("Padding mode", exact=True).select_option(
+        setting["padding_mode"]
+    )
     for label, key in CONTROLS:
         widget.get_by_label(label, exact=True).fill(str(setting[key]))
     wait_for_settings(
@@ -268,7 +318,9 @@ def displayed_table(widget) -> list[list[float]]:
     return [[shown_number(t) for t in row] for row in texts]
 
 
-def hover_readout(page, widget, row: int, column: int, shape: list[int]) -> float | None:
+def hover_readout(
+    page, widget, row: int, column: int, shape: list[int]
+) -> float | None:
     """Hover over output cell (row, column); the number the read-out line shows."""
     canvas = widget.locator("canvas.cnnpg-output-canvas")
     canvas.scroll_into_view_if_needed()
@@ -290,7 +342,9 @@ def hover_readout(page, widget, row: int, column: int, shape: list[int]) -> floa
 
 def widget_screenshot(page, widget, path: Path) -> None:
     """The widget alone, with the page's fixed and sticky bars hidden for the moment."""
-    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.evaluate(
+        "() => document.activeElement && document.activeElement.blur()"
+    )
     hidden = page.evaluate_handle(
         "() => [...document.querySelectorAll('body *')].filter(el =>"
         " ['fixed', 'sticky'].includes(getComputedStyle(el).position))"
@@ -306,7 +360,9 @@ def widget_screenshot(page, widget, path: Path) -> None:
         )
 
 
-def check_playgrounds(page, name: str, shots: Path, problems: list, first: bool) -> None:
+def check_playgrounds(
+    page, name: str, shots: Path, problems: list, first: bool
+) -> None:
     """Drive every convolution playground on the page and compare it with PyTorch."""
     widgets = page.locator(".cnnpg")
     for index in range(widgets.count()):
@@ -314,25 +370,37 @@ def check_playgrounds(page, name: str, shots: Path, problems: list, first: bool)
         where = f"{name}: playground {index + 1}"
         try:
             page.wait_for_function(
-                "el => el.dataset.ready === 'true'", arg=widget.element_handle(), timeout=10_000
+                "el => el.dataset.ready === 'true'",
+                arg=widget.element_handle(),
+                timeout=10_000,
             )
         except Exception:
-            problems.append(f"{where}: never became ready (its script did not run)")
+            problems.append(
+                f"{where}: never became ready (its script did not run)"
+            )
             continue
         config = json.loads(widget.locator("script.cnnpg-data").text_content())
-        widget.locator("details.cnnpg-values > summary").click()  # show the table of values
+        widget.locator(
+            "details.cnnpg-values > summary"
+        ).click()  # show the table of values
         compared = 0
         for reference in config["references"]:
             setting = reference["setting"]
-            label = ", ".join(f"{k}={v}" for k, v in setting.items() if k != "weights")
+            label = ", ".join(
+                f"{k}={v}" for k, v in setting.items() if k != "weights"
+            )
             try:
                 set_playground(page, widget, setting)
             except Exception as error:
-                problems.append(f"{where}: could not set {label}: {type(error).__name__}")
+                problems.append(
+                    f"{where}: could not set {label}: {type(error).__name__}"
+                )
                 continue
             expected = np.reshape(reference["values"], reference["shape"])
             shown = displayed_table(widget)
-            if [len(shown), len(shown[0]) if shown else 0] != reference["shape"]:
+            if [len(shown), len(shown[0]) if shown else 0] != reference[
+                "shape"
+            ]:
                 problems.append(
                     f"{where}, {label}: shows a {len(shown)}-row table, PyTorch gives "
                     f"{reference['shape']}"
@@ -340,10 +408,17 @@ def check_playgrounds(page, name: str, shots: Path, problems: list, first: bool)
                 continue
             error = float(np.abs(np.array(shown) - expected).max())
             if error > PLAYGROUND_TOLERANCE:
-                problems.append(f"{where}, {label}: largest difference to PyTorch {error:.3g}")
+                problems.append(
+                    f"{where}, {label}: largest difference to PyTorch {error:.3g}"
+                )
             row, column = reference["shape"][0] - 1, reference["shape"][1] // 2
-            hovered = hover_readout(page, widget, row, column, reference["shape"])
-            if hovered is None or abs(hovered - expected[row, column]) > PLAYGROUND_TOLERANCE:
+            hovered = hover_readout(
+                page, widget, row, column, reference["shape"]
+            )
+            if (
+                hovered is None
+                or abs(hovered - expected[row, column]) > PLAYGROUND_TOLERANCE
+            ):
                 problems.append(
                     f"{where}, {label}: hovering output [{row}, {column}] shows "
                     f"{hovered}, PyTorch gives {expected[row, column]}"
@@ -351,29 +426,48 @@ def check_playgrounds(page, name: str, shots: Path, problems: list, first: bool)
             status = widget.locator(".cnnpg-status").inner_text()
             valid = widget.get_attribute("data-valid")
             if reference["fits"] and valid != "true":
-                problems.append(f"{where}, {label}: flagged although it fits: {status!r}")
+                problems.append(
+                    f"{where}, {label}: flagged although it fits: {status!r}"
+                )
             if not reference["fits"]:
                 size = len(config["inputs"][setting["input"]]["pixels"])
                 span = 2 * setting["dilation"] + 1
                 fraction = f"{(size + 2 * setting['padding'] - span) / setting['stride'] + 1:.2f}"
-                if valid != "false" or "does not fit" not in status or fraction not in status:
+                if (
+                    valid != "false"
+                    or "does not fit" not in status
+                    or fraction not in status
+                ):
                     problems.append(
                         f"{where}, {label}: the uneven stride is not explained "
                         f"(expected 'does not fit' and {fraction}): {status!r}"
                     )
             compared += 1
             if first and index == 0 and setting["kernel"] == "laplacian":
-                widget_screenshot(page, widget, shots / "playground-photo-laplacian-light.png")
+                widget_screenshot(
+                    page,
+                    widget,
+                    shots / "playground-photo-laplacian-light.png",
+                )
         if compared != len(config["references"]) or not compared:
-            problems.append(f"{where}: compared {compared} of {len(config['references'])} settings")
+            problems.append(
+                f"{where}: compared {compared} of {len(config['references'])} settings"
+            )
         check_playground_keyboard(page, widget, where, problems)
         check_playground_file(page, widget, where, problems)
         check_playground_themes(
-            page, widget, where, problems, config, shots if first and index == 0 else None
+            page,
+            widget,
+            where,
+            problems,
+            config,
+            shots if first and index == 0 else None,
         )
 
 
-def check_playground_keyboard(page, widget, where: str, problems: list) -> None:
+def check_playground_keyboard(
+    page, widget, where: str, problems: list
+) -> None:
     """The output map takes focus and the arrow keys move the window."""
     canvas = widget.locator("canvas.cnnpg-output-canvas")
     readout = widget.locator(".cnnpg-readout")
@@ -387,36 +481,59 @@ def check_playground_keyboard(page, widget, where: str, problems: list) -> None:
             timeout=5_000,
         )
     except Exception:
-        problems.append(f"{where}: Home, ArrowRight, ArrowDown did not move the window to [1, 1]")
+        problems.append(
+            f"{where}: Home, ArrowRight, ArrowDown did not move the window to [1, 1]"
+        )
 
 
 def check_playground_file(page, widget, where: str, problems: list) -> None:
     """A reader's own image file: loaded, greyed and convolved in the browser."""
     rows, cols = np.indices((12, 16))
-    pixels = ((rows * 37 + cols * 11) % 256).astype(np.uint8)  # grey already: nothing to round
+    pixels = ((rows * 37 + cols * 11) % 256).astype(
+        np.uint8
+    )  # grey already: nothing to round
     sobel_x = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=float)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "own.png"
         path.write_bytes(grey_png(pixels))
         try:
             widget.get_by_label("Kernel", exact=True).select_option("sobel_x")
-            widget.get_by_label("Padding mode", exact=True).select_option("zeros")
-            for label, value in (("Padding p", 1), ("Stride s", 1), ("Dilation d", 1)):
+            widget.get_by_label("Padding mode", exact=True).select_option(
+                "zeros"
+            )
+            for label, value in (
+                ("Padding p", 1),
+                ("Stride s", 1),
+                ("Dilation d", 1),
+            ):
                 widget.get_by_label(label, exact=True).fill(str(value))
             widget.locator("input[type=file]").set_input_files(str(path))
             wait_for_settings(
                 page,
                 widget,
-                {"input": "own", "kernel": "sobel_x", "padding": 1, "stride": 1, "dilation": 1},
+                {
+                    "input": "own",
+                    "kernel": "sobel_x",
+                    "padding": 1,
+                    "stride": 1,
+                    "dilation": 1,
+                },
             )
         except Exception as error:
-            problems.append(f"{where}: loading an image file failed: {type(error).__name__}")
+            problems.append(
+                f"{where}: loading an image file failed: {type(error).__name__}"
+            )
             return
     error = float(
-        np.abs(np.array(displayed_table(widget)) - correlate_zero_padded(pixels, sobel_x, 1)).max()
+        np.abs(
+            np.array(displayed_table(widget))
+            - correlate_zero_padded(pixels, sobel_x, 1)
+        ).max()
     )
     if error > PLAYGROUND_TOLERANCE:
-        problems.append(f"{where}: an uploaded image gives a Sobel map off by {error:.3g}")
+        problems.append(
+            f"{where}: an uploaded image gives a Sobel map off by {error:.3g}"
+        )
 
 
 def check_playground_themes(
@@ -426,16 +543,26 @@ def check_playground_themes(
     uneven = next((r for r in config["references"] if not r["fits"]), None)
     if uneven is not None:
         set_playground(page, widget, uneven["setting"])
-    original = page.evaluate("() => document.documentElement.dataset.theme || ''")
+    original = page.evaluate(
+        "() => document.documentElement.dataset.theme || ''"
+    )
     for theme in ("light", "dark"):
-        page.evaluate("t => { document.documentElement.dataset.theme = t; }", theme)
+        page.evaluate(
+            "t => { document.documentElement.dataset.theme = t; }", theme
+        )
         page.wait_for_function(
             "([el, dark]) => { const c = getComputedStyle(el).backgroundColor.match(/\\d+/g);"
             " const bright = c && (+c[0] + +c[1] + +c[2]) > 384; return bright !== dark; }",
             arg=[widget.element_handle(), theme == "dark"],
             timeout=5_000,
         )
-        for part in (".cnnpg-status", ".cnnpg-formula", "label", "legend", "select"):
+        for part in (
+            ".cnnpg-status",
+            ".cnnpg-formula",
+            "label",
+            "legend",
+            "select",
+        ):
             element = widget.locator(part).first
             colours = element.evaluate(
                 "el => { let bg = 'rgba(0, 0, 0, 0)', node = el;"
@@ -450,13 +577,19 @@ def check_playground_themes(
                     "theme (WCAG asks for 4.5)"
                 )
         if theme == "dark" and shots is not None:
-            widget_screenshot(page, widget, shots / "playground-uneven-stride-dark.png")
-    page.evaluate("t => { document.documentElement.dataset.theme = t; }", original)
+            widget_screenshot(
+                page, widget, shots / "playground-uneven-stride-dark.png"
+            )
+    page.evaluate(
+        "t => { document.documentElement.dataset.theme = t; }", original
+    )
 
 
 def main(html_dir: Path) -> int:
     if not (html_dir / "index.html").exists():
-        print(f"{html_dir}/index.html is missing: build the site first (make site)")
+        print(
+            f"{html_dir}/index.html is missing: build the site first (make site)"
+        )
         return 1
     shots = html_dir.parent / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
@@ -464,7 +597,10 @@ def main(html_dir: Path) -> int:
     problems: list[str] = []
     outside: list[str] = []
     pages = toc_pages()
-    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+    with (
+        sync_playwright() as playwright,
+        tempfile.TemporaryDirectory() as profile,
+    ):
         context = playwright.chromium.launch_persistent_context(
             profile,
             executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
@@ -473,23 +609,34 @@ def main(html_dir: Path) -> int:
             viewport={"width": 1280, "height": 900},
         )
 
-        def gate(route):  # the site must work offline: nothing may leave the machine
-            if route.request.url.startswith(base) or route.request.url.startswith("data:"):
+        def gate(
+            route,
+        ):  # the site must work offline: nothing may leave the machine
+            if route.request.url.startswith(
+                base
+            ) or route.request.url.startswith("data:"):
                 return route.continue_()
             outside.append(route.request.url)
             return route.abort()
 
         context.route("**/*", gate)
-        context.set_default_timeout(60_000)  # generous: CI machines can be busy
+        context.set_default_timeout(
+            60_000
+        )  # generous: CI machines can be busy
         playground_shots = False  # screenshots of the first playground only
         for name in pages:
             page = context.new_page()
             check_page(page, base, name, html_dir, shots, problems)
             if name.startswith("chapters/"):
                 colab = page.locator("a[href*='colab.research.google.com']")
-                hrefs = [colab.nth(i).get_attribute("href") for i in range(colab.count())]
+                hrefs = [
+                    colab.nth(i).get_attribute("href")
+                    for i in range(colab.count())
+                ]
                 if not any(h.endswith(f"/{name}.ipynb") for h in hrefs):
-                    problems.append(f"{name}: no Colab button pointing at {name}.ipynb ({hrefs})")
+                    problems.append(
+                        f"{name}: no Colab button pointing at {name}.ipynb ({hrefs})"
+                    )
                 toggles = page.locator(
                     ".solution .toggle-button, details.solution summary, "
                     ".solution.dropdown .admonition-title"
@@ -497,11 +644,15 @@ def main(html_dir: Path) -> int:
                 if toggles.count():
                     check_solution_toggle(page, name, toggles.first, problems)
             if page.locator(".cnnpg").count():
-                check_playgrounds(page, name, shots, problems, first=not playground_shots)
+                check_playgrounds(
+                    page, name, shots, problems, first=not playground_shots
+                )
                 playground_shots = True
             page.close()
         page = context.new_page()
-        page.goto(urljoin(base, "search.html?q=convolution"), wait_until="load")
+        page.goto(
+            urljoin(base, "search.html?q=convolution"), wait_until="load"
+        )
         try:
             page.wait_for_selector("ul.search li", timeout=20_000)
         except Exception:
@@ -509,7 +660,9 @@ def main(html_dir: Path) -> int:
         page.screenshot(path=str(shots / "search.png"), full_page=True)
         context.close()
     server.shutdown()
-    problems += [f"request leaving the machine: {url}" for url in sorted(set(outside))]
+    problems += [
+        f"request leaving the machine: {url}" for url in sorted(set(outside))
+    ]
     print(f"checked {len(pages)} pages + search; screenshots in {shots}")
     for problem in problems:
         print("PROBLEM:", problem)
@@ -517,4 +670,10 @@ def main(html_dir: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "_build" / "html")))
+    sys.exit(
+        main(
+            Path(
+                sys.argv[1] if len(sys.argv) > 1 else ROOT / "_build" / "html"
+            )
+        )
+    )
