@@ -1,4 +1,5 @@
-"""The course's shared helpers (``from utils import fit``); nothing here imports a chapter."""
+"""The course's shared helpers (``from utils import fit``); nothing here
+imports a chapter."""
 
 from utils.batches import TensorBatches, batches, random_shift
 from utils.data import (

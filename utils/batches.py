@@ -1,4 +1,5 @@
-"""Mini-batches from in-memory tensors, and the augmentation applied to them (chapter 1)."""
+"""Mini-batches from in-memory tensors, and the augmentation applied to
+them (chapter 1)."""
 
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
@@ -11,9 +12,12 @@ from utils.device import get_device
 
 
 class TensorBatches:
-    """Batches ``(images, labels)`` indexed from tensors on ``device``; with ``shuffle``, pass k
-    is the same seeded permutation in every run; ``transform`` (:func:`random_shift`) augments.
-    >>> [len(y) for _, y in TensorBatches(torch.rand(10, 1, 2, 2), torch.arange(10), batch_size=4)]
+    """Batches ``(images, labels)`` indexed from tensors on ``device``; with
+    ``shuffle``, pass k is the same seeded permutation in every run;
+    ``transform`` (:func:`random_shift`) augments.
+
+    >>> images, labels = torch.rand(10, 1, 2, 2), torch.arange(10)
+    >>> [len(y) for _, y in TensorBatches(images, labels, batch_size=4)]
     [4, 4, 2]
     """
 
@@ -78,9 +82,12 @@ def random_shift(
     max_shift: int = 2,
     flip: bool = False,
 ) -> torch.Tensor:
-    """Shift each image by up to ``max_shift`` pixels each way (zeros fill in); with ``flip``,
-    first mirror each left-right with probability 1/2. Labels are unchanged.
-    >>> random_shift(torch.ones(2, 1, 4, 4), torch.Generator().manual_seed(0)).shape
+    """Shift each image by up to ``max_shift`` pixels each way (zeros fill
+    in); with ``flip``, first mirror each left-right with probability 1/2.
+    Labels are unchanged.
+
+    >>> generator = torch.Generator().manual_seed(0)
+    >>> random_shift(torch.ones(2, 1, 4, 4), generator).shape
     torch.Size([2, 1, 4, 4])
     """
     if images.ndim != 4:
@@ -119,8 +126,8 @@ def batches(
     ``"test"``) of :func:`utils.load_fashion_mnist`'s ``data``, as float
     images on ``device`` (default :func:`utils.get_device`).
 
-    >>> data = SimpleNamespace(val_images=torch.zeros(3, 2, 2, dtype=torch.uint8),
-    ...                        val_labels=torch.arange(3))
+    >>> images = torch.zeros(3, 2, 2, dtype=torch.uint8)
+    >>> data = SimpleNamespace(val_images=images, val_labels=torch.arange(3))
     >>> [len(y) for _, y in batches(data, "val", batch_size=2, device="cpu")]
     [2, 1]
     """

@@ -9,8 +9,10 @@ from utils import config
 
 
 def get_device() -> torch.device:
-    """``cuda`` if there is a GPU, else ``mps``, else ``cpu``; ``$CNN_COURSE_DEVICE``
-    (``cpu``, ``cuda``, ``cuda:1``, ``mps``) chooses one yourself.
+    """``cuda`` if there is a GPU, else ``mps``, else ``cpu``;
+    ``$CNN_COURSE_DEVICE`` (``cpu``, ``cuda``, ``cuda:1``, ``mps``) chooses
+    one yourself.
+
     >>> get_device().type in ("cpu", "cuda", "mps")
     True
     """
@@ -31,16 +33,19 @@ def get_device() -> torch.device:
         ) from error
     if not available.get(device.type, True):
         raise ValueError(
-            f"CNN_COURSE_DEVICE={wanted!r}, but this machine has no {device.type} "
-            "device: unset it or set it to cpu"
+            f"CNN_COURSE_DEVICE={wanted!r}, but this machine has no "
+            f"{device.type} device: unset it or set it to cpu"
         )
     return device
 
 
 def seed_everything(seed: int = 0, *, deterministic: bool = True) -> None:
-    """Seed Python, NumPy and PyTorch (CPU and every GPU); ``deterministic`` makes cuDNN pick
-    deterministic kernels and stop auto-tuning, so that GPU runs repeat too.
-    >>> seed_everything(0); a = torch.rand(2); seed_everything(0); torch.equal(a, torch.rand(2))
+    """Seed Python, NumPy and PyTorch (CPU and every GPU); ``deterministic``
+    makes cuDNN pick deterministic kernels and stop auto-tuning, so that GPU
+    runs repeat too.
+
+    >>> seed_everything(0); first = torch.rand(2)
+    >>> seed_everything(0); torch.equal(first, torch.rand(2))
     True
     """
     if not isinstance(seed, int) or seed < 0:

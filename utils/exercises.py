@@ -1,4 +1,5 @@
-"""Self-checking exercises: ``check(exercise, answer)`` says "correct" or hints what is wrong."""
+"""Self-checking exercises: ``check(exercise, answer)`` says "correct" or
+hints what is wrong."""
 
 import base64
 import json
@@ -15,7 +16,12 @@ NUMERIC = (int, float, np.number, np.ndarray, torch.Tensor)
 
 
 def encode(value: Any) -> str:
-    """Encode an answer for ``utils/exercises/*.json``, so a glance does not give it away."""
+    """Encode an answer for ``utils/exercises/*.json``, so that a glance
+    does not give it away.
+
+    >>> encode(12)
+    'eJwzNAIAAJYAZA=='
+    """
     return base64.b64encode(zlib.compress(json.dumps(value).encode())).decode()
 
 
@@ -39,7 +45,10 @@ def _hint(
     if answer.numel() == 1:
         return f"too {'large' if answer.item() > expected.item() else 'small'}"
     error = (answer - expected).abs().max().item()
-    return f"outside the tolerance: largest error {error:.3g} (allowed {atol} + {rtol}·|value|)"
+    return (
+        f"outside the tolerance: largest error {error:.3g} "
+        f"(allowed {atol} + {rtol}·|value|)"
+    )
 
 
 def _judge(
@@ -49,9 +58,15 @@ def _judge(
         if not isinstance(answer, tuple | list) or not all(
             type(n) is int for n in answer
         ):
-            return f"expected a shape, a tuple of ints such as (1, 3, 28, 28); got {answer!r}"
+            return (
+                "expected a shape, a tuple of ints such as (1, 3, 28, 28); "
+                f"got {answer!r}"
+            )
         if len(answer) != len(expected):
-            return f"your shape has {len(answer)} dimensions, the answer {len(expected)}"
+            return (
+                f"your shape has {len(answer)} dimensions, "
+                f"the answer {len(expected)}"
+            )
         wrong = [
             str(i)
             for i, (a, b) in enumerate(zip(answer, expected, strict=True))
@@ -73,9 +88,7 @@ def _judge(
             ]
             try:
                 result = answer(*inputs)
-            except (
-                Exception
-            ) as error:  # the reader's code: report it, do not crash
+            except Exception as error:  # the reader's code: report, not crash
                 return f"your function raised {type(error).__name__}: {error}"
             if hint := _judge(
                 "tensor", reference(*inputs), result, rtol, atol
@@ -94,8 +107,10 @@ def _judge(
 
 
 def check(exercise: str, answer: Any) -> bool:
-    """Print "correct", or "not yet" and a hint, for ``answer`` (a number, a shape, a tensor,
-    or a function, tried on fresh random inputs against a reference) to ``exercise``.
+    """Print "correct", or "not yet" and a hint, for ``answer`` (a number, a
+    shape, a tensor, or a function, tried on fresh random inputs against a
+    reference) to ``exercise``.
+
     >>> check("utils-demo-area", 12), check("utils-demo-area", -12)
     correct
     not yet: the sign is wrong
@@ -108,7 +123,8 @@ def check(exercise: str, answer: Any) -> bool:
     }
     if exercise not in known:
         raise ValueError(
-            f"there is no exercise {exercise!r}: copy the id from the exercise text"
+            f"there is no exercise {exercise!r}: copy the id from the "
+            "exercise text"
         )
     spec = known[exercise]
     expected = json.loads(zlib.decompress(base64.b64decode(spec["answer"])))

@@ -1,4 +1,5 @@
-"""Models that several chapters share: the VGG-style network, sizes, activations, weights."""
+"""Models that several chapters share: the VGG-style network, sizes,
+activations, weights."""
 
 import os
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 
 def count_parameters(model: nn.Module) -> int:
     """The number of parameters of ``model``.
+
     >>> count_parameters(nn.Linear(784, 10))
     7850
     """
@@ -22,6 +24,7 @@ def count_parameters(model: nn.Module) -> int:
 
 def parameter_table(model: nn.Module) -> str:
     """One row per layer that owns parameters, then the total.
+
     >>> print(parameter_table(nn.Sequential(nn.ReLU(), nn.Linear(4, 2))))
     layer  type    parameters
     1      Linear          10
@@ -45,10 +48,13 @@ def parameter_table(model: nn.Module) -> str:
 
 
 class VGGStyleNet(nn.Module):
-    """Chapter 8's network: blocks of two 3x3 conv + batch norm + ReLU, 2x2 max pooling
-    between blocks, global average pooling, a linear layer; ``features`` ends in the maps
-    (64x7x7 for 28x28 images) that class activation maps need.
-    >>> count_parameters(VGGStyleNet()), VGGStyleNet().features(torch.zeros(1, 1, 28, 28)).shape
+    """Chapter 8's network: blocks of two 3x3 conv + batch norm + ReLU, 2x2
+    max pooling between blocks, global average pooling, a linear layer;
+    ``features`` ends in the maps (64x7x7 for 28x28 images) that class
+    activation maps need.
+
+    >>> net = VGGStyleNet()
+    >>> count_parameters(net), net.features(torch.zeros(1, 1, 28, 28)).shape
     (72666, torch.Size([1, 64, 7, 7]))
     """
 
@@ -67,10 +73,8 @@ class VGGStyleNet(nn.Module):
         layers: list[nn.Module] = []
         for index, width in enumerate(widths):
             layers += [nn.MaxPool2d(2)] if index else []
-            for channels in (
-                in_channels,
-                width,
-            ):  # no bias: batch norm's shift replaces it
+            for channels in (in_channels, width):
+                # no bias: batch norm's shift replaces it
                 layers += [
                     nn.Sequential(
                         nn.Conv2d(channels, width, 3, padding=1, bias=False),
@@ -90,9 +94,12 @@ class VGGStyleNet(nn.Module):
 def save_checkpoint(
     path: str | Path, model: nn.Module, **metadata: Any
 ) -> Path:
-    """Save the weights and ``metadata`` atomically (a temporary file, then a rename).
-    >>> import tempfile; path = Path(tempfile.mkdtemp()) / "m.pt"
-    >>> load_checkpoint(save_checkpoint(path, nn.Linear(2, 1), seed=0), nn.Linear(2, 1))
+    """Save the weights and ``metadata`` atomically (a temporary file, then
+    a rename); :func:`load_checkpoint` reads them back.
+
+    >>> import tempfile; path = Path(tempfile.mkdtemp()) / "model.pt"
+    >>> saved = save_checkpoint(path, nn.Linear(2, 1), seed=0)
+    >>> load_checkpoint(saved, nn.Linear(2, 1))
     {'seed': 0}
     """
     path, state = (
@@ -109,7 +116,8 @@ def save_checkpoint(
 
 
 def load_checkpoint(path: str | Path, model: nn.Module) -> dict[str, Any]:
-    """Load weights saved by :func:`save_checkpoint` into ``model``; return the metadata."""
+    """Load weights saved by :func:`save_checkpoint` into ``model``; return
+    the metadata (example: :func:`save_checkpoint`)."""
     if not Path(path).is_file():
         raise FileNotFoundError(
             f"checkpoint {path} does not exist; make it with the script "
@@ -118,9 +126,7 @@ def load_checkpoint(path: str | Path, model: nn.Module) -> dict[str, Any]:
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
         model.load_state_dict(saved["state_dict"])
-    except (
-        Exception
-    ) as error:  # not a torch file, not a course checkpoint, another model
+    except Exception as error:  # not torch's, not a checkpoint, not the model
         raise ValueError(
             f"{path} is not a checkpoint of this {type(model).__name__}: "
             f"{type(error).__name__}: {error}"
@@ -132,12 +138,15 @@ def load_checkpoint(path: str | Path, model: nn.Module) -> dict[str, Any]:
 def capture_activations(
     model: nn.Module, layer_types: tuple[type[nn.Module], ...] = (nn.Conv2d,)
 ) -> Iterator[dict[str, torch.Tensor]]:
-    """While the ``with`` block runs, map each layer of ``layer_types`` (by its name in
-    ``model``) to its detached output; the hooks are removed on exit, even after an error.
-    >>> model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Conv2d(4, 8, 3))
-    >>> with capture_activations(model) as maps: _ = model(torch.zeros(1, 1, 10, 10))
+    """While the ``with`` block runs, map each layer of ``layer_types`` (by
+    its name in ``model``) to its detached output; the hooks are removed on
+    exit, even after an error.
+
+    >>> model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Conv2d(4, 8, 3))
+    >>> with capture_activations(model) as maps:
+    ...     _ = model(torch.zeros(1, 1, 10, 10))
     >>> {name: tuple(output.shape) for name, output in maps.items()}
-    {'0': (1, 4, 8, 8), '2': (1, 8, 6, 6)}
+    {'0': (1, 4, 8, 8), '1': (1, 8, 6, 6)}
     """
     outputs: dict[str, torch.Tensor] = {}
     layers = [
@@ -149,7 +158,8 @@ def capture_activations(
         raise ValueError(
             f"the model has no layer of type {layer_types} to capture"
         )
-    # name=name gives each hook its own layer's name (a plain closure would see the last one)
+    # name=name gives each hook its own layer's name (a plain closure would
+    # see the last one)
     handles = [
         module.register_forward_hook(
             lambda m, inputs, output, name=name: outputs.update(

@@ -1,4 +1,5 @@
-"""Figures with one look in every chapter (English text: default fonts lack Korean glyphs)."""
+"""Figures with one look in every chapter (English text: default fonts lack
+Korean glyphs)."""
 
 from collections.abc import Sequence
 
@@ -20,10 +21,13 @@ STYLE = {
 
 
 def plot_history(histories: dict, title: str = "") -> Figure:
-    """Loss and accuracy per epoch of a :func:`utils.train.fit` history, or of a dict of named
-    histories: training solid, validation dashed, one colour per run.
-    >>> run = {"epoch": [1, 2], "train_loss": [0.9, 0.5], "train_acc": [0.6, 0.8],
-    ...        "val_loss": [0.8, 0.6], "val_acc": [0.7, 0.75]}
+    """Loss and accuracy per epoch of a :func:`utils.train.fit` history, or
+    of a dict of named histories: training solid, validation dashed, one
+    colour per run.
+
+    >>> run = {"epoch": [1, 2], "train_loss": [0.9, 0.5],
+    ...        "train_acc": [0.6, 0.8], "val_loss": [0.8, 0.6],
+    ...        "val_acc": [0.7, 0.75]}
     >>> len(plot_history({"a": run, "b": run}).axes[0].lines)
     4
     """
@@ -69,8 +73,10 @@ def show_images(
     title: str = "",
     size: float = 1.4,
 ) -> Figure:
-    """Images or maps ``(N, [C,] H, W)`` in a grid, titled by ``labels`` (wrong ``predictions`` in
-    red) or ``names``; ``signed``: a diverging colour map symmetric around zero (filters).
+    """Images or maps ``(N, [C,] H, W)`` in a grid, titled by ``labels``
+    (wrong ``predictions`` in red) or ``names``; ``signed``: a diverging
+    colour map symmetric around zero (filters).
+
     >>> len(show_images(torch.rand(4, 28, 28), labels=[0, 1, 2, 3]).axes)
     4
     """
@@ -131,4 +137,5 @@ def show_images(
     return fig
 
 
-show_feature_maps = show_images  # feature maps (C, H, W) or filters (C, 1, k, k), titled by index
+# feature maps (C, H, W) or filters (C, 1, k, k), titled by their index
+show_feature_maps = show_images

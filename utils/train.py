@@ -12,6 +12,9 @@ from tqdm import tqdm
 from utils import config
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
+# what fit's history holds: one value of each per epoch
+HISTORY_KEYS = "epoch train_loss train_acc val_loss val_acc seconds".split()
+NAN = float("nan")  # the validation numbers of a run without validation
 
 
 def _device_of(model: nn.Module) -> torch.device:
@@ -77,7 +80,9 @@ def train_one_epoch(
         correct += (logits.argmax(1) == labels).sum()
         count += len(labels)
     if count == 0:
-        raise ValueError("train_one_epoch got no batches: is the data empty?")
+        raise ValueError(
+            "train_one_epoch got no batches: is the data set empty?"
+        )
     totals = float(loss_sum), int(correct), count
     return totals if sums else (totals[0] / count, totals[1] / count)
 
@@ -140,6 +145,14 @@ def predict(
     return torch.cat(logits)
 
 
+def _summary(epochs: int, row: tuple, with_val: bool) -> str:
+    epoch, loss, accuracy, val_loss, val_accuracy, seconds = row
+    line = f"epoch {epoch}/{epochs}  train loss {loss:.4f} acc {accuracy:.2%}"
+    if with_val:
+        line += f"  |  val loss {val_loss:.4f} acc {val_accuracy:.2%}"
+    return f"{line}  |  {seconds:.1f} s"
+
+
 def fit(
     model: nn.Module,
     train: Batches,
@@ -172,41 +185,25 @@ def fit(
         raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
     device = _device_of(model)
     amp_dtype = autocast_dtype(device) if amp else None
-    scaler = torch.amp.GradScaler(
-        device.type, enabled=amp_dtype == torch.float16
-    )
+    fp16 = amp_dtype == torch.float16  # bf16 and float32 need no scaling
+    scaler = torch.amp.GradScaler(device.type, enabled=fp16)
     progress = config.show_progress() if progress is None else progress
-    history: dict[str, list[float]] = {}
+    options = dict(scaler=scaler, amp_dtype=amp_dtype, progress=progress)
+    history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         train_loss, train_acc = train_one_epoch(
-            model,
-            train,
-            optimizer,
-            loss_fn=loss_fn,
-            scaler=scaler,
-            amp_dtype=amp_dtype,
-            progress=progress,
+            model, train, optimizer, loss_fn=loss_fn, **options
         )
         if scheduler is not None:
             scheduler.step()
-        nan = float("nan")
         val_loss, val_acc = (
-            (nan, nan) if val is None else evaluate(model, val, loss_fn)
+            (NAN, NAN) if val is None else evaluate(model, val, loss_fn)
         )
-        row = dict(
-            epoch=epoch,
-            train_loss=train_loss,
-            train_acc=train_acc,
-            val_loss=val_loss,
-            val_acc=val_acc,
-            seconds=time.perf_counter() - start,
-        )
-        for key, value in row.items():
-            history.setdefault(key, []).append(value)
+        seconds = time.perf_counter() - start
+        row = (epoch, train_loss, train_acc, val_loss, val_acc, seconds)
+        for key, value in zip(HISTORY_KEYS, row, strict=True):
+            history[key].append(value)
         if verbose:
-            line = f"epoch {epoch}/{epochs}  train loss {train_loss:.4f} acc {train_acc:.2%}"
-            if val is not None:
-                line += f"  |  val loss {val_loss:.4f} acc {val_acc:.2%}"
-            print(f"{line}  |  {row['seconds']:.1f} s", flush=True)
+            print(_summary(epochs, row, val is not None), flush=True)
     return history
