@@ -4,10 +4,8 @@
 #               browser check of every page)
 PY := .venv/bin/python
 export PYTHONHASHSEED := 0
-export CNN_COURSE_DEVICE ?= cpu
-# stored pages and CI logs show no half-drawn progress bars (no comment after the value: make
-# would keep the spaces before it, and "0  " is not "0")
-export CNN_COURSE_PROGRESS ?= 0
+# the CPU and no progress bars for every pytest run: conftest.py applies
+# utils.config.for_stored_outputs(), as scripts/notebook_tools.py does
 
 .PHONY: setup book site test unit nbval browser execute clean mutation
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,15 +27,24 @@ import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from utils import config
+
 BEGIN = "# --- Colab setup (from scripts/notebook_tools.py; a no-op outside Colab) ---"
 END = "# --- end of Colab setup ---"
-KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+KERNELSPEC = {
+    "name": "python3",
+    "display_name": "Python 3 (ipykernel)",
+    "language": "python",
+}
 
 
 def repository() -> tuple[str, str]:
     """The repository URL and branch named in ``_config.yml``."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    return config["repository"]["url"], config["repository"].get("branch", "main")
+    return config["repository"]["url"], config["repository"].get(
+        "branch", "main"
+    )
 
 
 def setup_block() -> str:
@@ -59,8 +69,12 @@ if "google.colab" in sys.modules:  # fetch the course's utils; keep Colab's own 
 def sync(path: Path) -> bool:
     """Make the notebook's first code cell the current setup cell; write only if it changed."""
     notebook = nbformat.read(path, as_version=4)
-    index, first = next((i, c) for i, c in enumerate(notebook.cells) if c.cell_type == "code")
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END) + "\n?", re.S)
+    index, first = next(
+        (i, c) for i, c in enumerate(notebook.cells) if c.cell_type == "code"
+    )
+    pattern = re.compile(
+        re.escape(BEGIN) + ".*?" + re.escape(END) + "\n?", re.S
+    )
     if pattern.search(first.source):
         rest = pattern.sub("", first.source).strip()
         if rest:  # the setup block shared a cell with imports: split it into a cell of its own
@@ -73,7 +87,10 @@ def sync(path: Path) -> bool:
     before = (first.source, list(first.metadata.get("tags", [])))
     first.source = setup_block()
     first.metadata["tags"] = ["hide-input"]
-    changed = before != (first.source, first.metadata["tags"]) or first.get("id") is None
+    changed = (
+        before != (first.source, first.metadata["tags"])
+        or first.get("id") is None
+    )
     if changed:
         nbformat.write(notebook, path)
     return changed
@@ -99,9 +116,33 @@ def exported_models(chapters: list[Path]) -> str:
     for path in chapters:
         notebook = nbformat.read(path, as_version=4)
         for index, cell in enumerate(notebook.cells):
-            if cell.cell_type == "code" and "export" in cell.metadata.get("tags", []):
-                parts.append(f"\n# {path.parent.name}/{path.name}, cell {index}\n{cell.source}\n")
+            if cell.cell_type == "code" and "export" in cell.metadata.get(
+                "tags", []
+            ):
+                parts.append(
+                    f"\n# {path.parent.name}/{path.name}, cell {index}\n{cell.source}\n"
+                )
     return "\n".join(parts)
+
+
+def ruff_formatted(text: str, name: str = "course_models.py") -> str:
+    """``text`` as ``ruff format`` writes it with the repository's settings."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "format",
+            "--stdin-filename",
+            name,
+            "-",
+        ],
+        input=text,
+        text=True,
+        capture_output=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
 
 
 def collapse_carriage_returns(text: str) -> str:
@@ -126,7 +167,11 @@ def merge_streams(outputs: list) -> list:
     for output in merged:
         if output.get("output_type") == "stream":
             output["text"] = collapse_carriage_returns(output["text"])
-    return [o for o in merged if o.get("output_type") != "stream" or o["text"].strip()]
+    return [
+        o
+        for o in merged
+        if o.get("output_type") != "stream" or o["text"].strip()
+    ]
 
 
 def run(path: Path, timeout: int = 900) -> float:
@@ -153,18 +198,16 @@ def run(path: Path, timeout: int = 900) -> float:
 
 if __name__ == "__main__":
     command, *paths = sys.argv[1:] or ["help"]
-    notebooks = [Path(p) for p in paths] or sorted((ROOT / "chapters").glob("*.ipynb"))
-    os.environ["CNN_COURSE_PROGRESS"] = "0"  # stored pages show no half-drawn progress bar
-    os.environ.setdefault("CNN_COURSE_DEVICE", "cpu")  # stored outputs come from the CPU
+    notebooks = [Path(p) for p in paths] or sorted(
+        (ROOT / "chapters").glob("*.ipynb")
+    )
+    os.environ.update(config.for_stored_outputs())  # the CPU, no progress bars
     if command == "sync":
         for nb in notebooks:
             print(f"{nb}: {'updated' if sync(nb) else 'up to date'}")
     elif command == "export":
         target = ROOT / "course_models.py"
-        target.write_text(exported_models(notebooks))
-        import subprocess
-
-        subprocess.run([sys.executable, "-m", "ruff", "format", "-q", str(target)], check=True)
+        target.write_text(ruff_formatted(exported_models(notebooks)))
         print(f"{target.name}: written from the cells tagged export")
     elif command == "run":
         for nb in notebooks:

@@ -1,11 +1,16 @@
+"""Mini-batches from tensors, the split helper and the augmentation."""
+
+from types import SimpleNamespace
+
 import pytest
 import torch
 
-from utils import TensorBatches, random_shift
+from utils import TensorBatches, batches, random_shift
 
 
 def numbered(count=10):
-    """Images whose single pixel holds their index, so a batch tells which examples it has."""
+    """Images whose single pixel holds their index, so that a batch tells
+    which examples it has."""
     return torch.arange(float(count)).view(count, 1, 1, 1), torch.arange(count)
 
 
@@ -16,7 +21,9 @@ def test_each_pass_visits_every_example_once_in_a_seeded_order():
     assert all(sorted(p) == list(range(10)) for p in passes)
     assert passes[0] != passes[1]  # a new permutation every pass
     again = TensorBatches(images, labels, batch_size=3, shuffle=True, seed=5)
-    assert [torch.cat([y for _, y in again]).tolist() for _ in range(3)] == passes
+    assert [
+        torch.cat([y for _, y in again]).tolist() for _ in range(3)
+    ] == passes
     for x, y in batches:  # images travel with their labels
         assert x.flatten().long().tolist() == y.tolist()
     assert [len(y) for _, y in batches] == [3, 3, 3, 1] and len(batches) == 4
@@ -38,7 +45,12 @@ def test_transform_is_applied_to_every_batch_with_the_batches_generator():
         return batch * 2
 
     batches = TensorBatches(images, labels, batch_size=2, transform=double)
-    assert torch.cat([x for x, _ in batches]).flatten().tolist() == [0, 2, 4, 6]
+    assert torch.cat([x for x, _ in batches]).flatten().tolist() == [
+        0,
+        2,
+        4,
+        6,
+    ]
     assert seen == [batches.generator] * 2
 
 
@@ -46,10 +58,30 @@ def test_transform_is_applied_to_every_batch_with_the_batches_generator():
     "images, labels, options, message",
     [
         (torch.zeros(0, 1, 2, 2), torch.zeros(0), {}, "one label each"),
-        (torch.zeros(3, 1, 2, 2), torch.zeros(2), {}, "3 torch.float32 images, 2 labels"),
-        (torch.zeros(3, 2, 2, dtype=torch.uint8), torch.zeros(3), {}, "to_float_images"),
-        (torch.zeros(3, 1, 2, 2), torch.zeros(3), {"batch_size": 0}, "positive int, got 0"),
-        (torch.zeros(3, 1, 2, 2), torch.zeros(3), {"batch_size": 2.0}, "positive int, got 2.0"),
+        (
+            torch.zeros(3, 1, 2, 2),
+            torch.zeros(2),
+            {},
+            "3 torch.float32 images, 2 labels",
+        ),
+        (
+            torch.zeros(3, 2, 2, dtype=torch.uint8),
+            torch.zeros(3),
+            {},
+            "to_float_images",
+        ),
+        (
+            torch.zeros(3, 1, 2, 2),
+            torch.zeros(3),
+            {"batch_size": 0},
+            "positive int, got 0",
+        ),
+        (
+            torch.zeros(3, 1, 2, 2),
+            torch.zeros(3),
+            {"batch_size": 2.0},
+            "positive int, got 2.0",
+        ),
     ],
 )
 def test_bad_arguments_are_clear_errors(images, labels, options, message):
@@ -61,22 +93,94 @@ def test_random_shift_moves_content_by_at_most_max_shift():
     image = torch.zeros(1, 1, 9, 9)
     image[0, 0, 4, 4] = 1.0  # one bright pixel in the middle
     batch = image.repeat(200, 1, 1, 1)
-    shifted = random_shift(batch, torch.Generator().manual_seed(0), max_shift=2)
-    rows, cols = shifted[:, 0].sum(2).argmax(1) - 4, shifted[:, 0].sum(1).argmax(1) - 4
-    assert shifted.sum().item() == 200  # only moved: nothing falls off a 2-pixel shift here
-    assert set(rows.tolist()) == set(cols.tolist()) == {-2, -1, 0, 1, 2}  # every shift occurs
+    shifted = random_shift(
+        batch, torch.Generator().manual_seed(0), max_shift=2
+    )
+    rows, cols = (
+        shifted[:, 0].sum(2).argmax(1) - 4,
+        shifted[:, 0].sum(1).argmax(1) - 4,
+    )
+    assert (
+        shifted.sum().item() == 200
+    )  # only moved: nothing falls off a 2-pixel shift here
+    assert (
+        set(rows.tolist()) == set(cols.tolist()) == {-2, -1, 0, 1, 2}
+    )  # every shift occurs
     assert not torch.equal(shifted, batch)
 
 
 def test_random_shift_fills_with_zeros_and_flip_mirrors_about_half():
     batch = torch.zeros(400, 1, 4, 4)
     batch[:, 0, :, 0] = 1.0  # a bright left column
-    flipped = random_shift(batch, torch.Generator().manual_seed(1), max_shift=0, flip=True)
+    flipped = random_shift(
+        batch, torch.Generator().manual_seed(1), max_shift=0, flip=True
+    )
     right = flipped[:, 0, :, 3].sum(1) == 4
-    assert torch.equal(flipped[right, 0, :, 0], torch.zeros(int(right.sum()), 4))
-    assert 160 < int(right.sum()) < 240  # each image mirrored with probability 1/2
-    assert torch.equal(random_shift(batch, torch.Generator(), max_shift=0), batch)
-    edge = random_shift(torch.ones(50, 1, 3, 3), torch.Generator().manual_seed(2), max_shift=1)
-    assert edge.sum() < 50 * 9  # shifted images lose a border row or column, filled with zeros
+    assert torch.equal(
+        flipped[right, 0, :, 0], torch.zeros(int(right.sum()), 4)
+    )
+    assert (
+        160 < int(right.sum()) < 240
+    )  # each image mirrored with probability 1/2
+    assert torch.equal(
+        random_shift(batch, torch.Generator(), max_shift=0), batch
+    )
+    edge = random_shift(
+        torch.ones(50, 1, 3, 3), torch.Generator().manual_seed(2), max_shift=1
+    )
+    assert (
+        edge.sum() < 50 * 9
+    )  # shifted images lose a border row or column, filled with zeros
     with pytest.raises(ValueError, match="expected a batch"):
         random_shift(torch.zeros(3, 3), torch.Generator())
+
+
+def test_random_shift_defaults_to_two_pixels_and_uses_only_its_generator():
+    dots = torch.zeros(400, 1, 9, 9)
+    dots[:, 0, 4, 4] = 1.0
+
+    def shifted(seed):
+        torch.manual_seed(seed)  # the global generator must not matter
+        return random_shift(dots, torch.Generator().manual_seed(0), flip=True)
+
+    first, second = shifted(1), shifted(2)
+    assert torch.equal(first, second)
+    rows, cols = first[:, 0].nonzero()[:, 1], first[:, 0].nonzero()[:, 2]
+    offsets = {-2, -1, 0, 1, 2}
+    assert set((rows - 4).tolist()) == set((cols - 4).tolist()) == offsets
+
+
+def splits():
+    """Three splits of uint8 images whose pixel holds their label."""
+    data = SimpleNamespace()
+    for split, count in (("train", 7), ("val", 5), ("test", 3)):
+        labels = torch.arange(count)
+        images = labels.to(torch.uint8).view(count, 1, 1).repeat(1, 2, 2)
+        setattr(data, f"{split}_images", images)
+        setattr(data, f"{split}_labels", labels)
+    return data
+
+
+def test_batches_of_a_split_are_float_images_with_their_labels():
+    data = splits()
+    val = batches(data, "val", batch_size=2, device="cpu")
+    assert [y.tolist() for _, y in val] == [[0, 1], [2, 3], [4]]
+    images, labels = next(iter(val))
+    assert images.shape == (2, 1, 2, 2) and images.dtype == torch.float32
+    assert images[1, 0, 0, 0].item() == pytest.approx(1 / 255)
+    assert len(batches(data, "test", device="cpu")) == 1  # 1000 by default
+    shuffled = batches(data, "train", batch_size=7, shuffle=True, seed=3)
+    order = next(iter(shuffled))[1].tolist()
+    assert sorted(order) == list(range(7)) and order != list(range(7))
+    again = batches(data, "train", batch_size=7, shuffle=True, seed=3)
+    assert next(iter(again))[1].tolist() == order
+    assert shuffled.device.type in ("cpu", "cuda", "mps")  # get_device()
+
+
+@pytest.mark.parametrize("split", ["validation", "Train", ""])
+def test_batches_of_an_unknown_split_is_a_clear_error(split):
+    with pytest.raises(ValueError) as raised:
+        batches(splits(), split)
+    assert str(raised.value) == (
+        f"the data have no split {split!r}: use train, val or test"
+    )

@@ -8,7 +8,8 @@ from utils import get_device, seed_everything
 
 
 @pytest.mark.parametrize(
-    "cuda, mps, expected", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")]
+    "cuda, mps, expected",
+    [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")],
 )
 def test_prefers_cuda_then_mps_then_cpu(monkeypatch, cuda, mps, expected):
     monkeypatch.delenv("CNN_COURSE_DEVICE", raising=False)
@@ -22,7 +23,9 @@ def test_the_environment_chooses_and_bad_choices_are_clear_errors(monkeypatch):
     monkeypatch.setenv("CNN_COURSE_DEVICE", " cpu ")
     assert get_device() == torch.device("cpu")
     monkeypatch.setenv("CNN_COURSE_DEVICE", "cuda:1")
-    with pytest.raises(ValueError, match="'cuda:1', but this machine has no cuda device"):
+    with pytest.raises(
+        ValueError, match="'cuda:1', but this machine has no cuda device"
+    ):
         get_device()
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert get_device() == torch.device("cuda:1")
@@ -34,7 +37,12 @@ def test_the_environment_chooses_and_bad_choices_are_clear_errors(monkeypatch):
 def test_seeding_repeats_every_generator_and_sets_cudnn(monkeypatch):
     def draw():
         seed_everything(123)
-        return random.random(), float(np.random.rand()), torch.rand(3), torch.nn.Linear(4, 3).weight
+        return (
+            random.random(),
+            float(np.random.rand()),
+            torch.rand(3),
+            torch.nn.Linear(4, 3).weight,
+        )
 
     first, second = draw(), draw()
     assert (
@@ -44,9 +52,15 @@ def test_seeding_repeats_every_generator_and_sets_cudnn(monkeypatch):
     )
     seed_everything(124)
     assert random.random() != first[0]
-    assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
+    assert (
+        torch.backends.cudnn.deterministic
+        and not torch.backends.cudnn.benchmark
+    )
     seed_everything(0, deterministic=False)
-    assert not torch.backends.cudnn.deterministic and torch.backends.cudnn.benchmark
+    assert (
+        not torch.backends.cudnn.deterministic
+        and torch.backends.cudnn.benchmark
+    )
     seed_everything(0)
     for bad in (-1, 1.5):
         with pytest.raises(ValueError, match="non-negative int"):

@@ -8,6 +8,10 @@
   (default: Debian's ``/usr/share/datasets/fashion-mnist``).
 - ``CNN_COURSE_BACKBONE``: ``course`` or ``imagenet``, chapter 9's
   pretrained backbone (default ``course``).
+
+Outputs that are stored or compared (the pages, nbval, CI) come from the
+CPU without progress bars: :func:`for_stored_outputs`, used by
+``conftest.py`` and ``scripts/notebook_tools.py``.
 """
 
 import os
@@ -58,6 +62,17 @@ def fashion_mnist_source() -> tuple[Path, bool]:
     """
     chosen = _get("FASHION_MNIST_DIR")
     return Path(chosen or DEBIAN_FASHION_MNIST), bool(chosen)
+
+
+def for_stored_outputs() -> dict[str, str]:
+    """The variables of a run whose outputs are stored or compared: the CPU
+    (unless ``$CNN_COURSE_DEVICE`` names a device) and no progress bars.
+
+    >>> for_stored_outputs()["CNN_COURSE_PROGRESS"]
+    '0'
+    """
+    device = device_request() or "cpu"
+    return {"CNN_COURSE_DEVICE": device, "CNN_COURSE_PROGRESS": "0"}
 
 
 def backbone_choice() -> str:
