@@ -100,12 +100,10 @@ def test_random_shift_moves_content_by_at_most_max_shift():
         shifted[:, 0].sum(2).argmax(1) - 4,
         shifted[:, 0].sum(1).argmax(1) - 4,
     )
-    assert (
-        shifted.sum().item() == 200
-    )  # only moved: nothing falls off a 2-pixel shift here
-    assert (
-        set(rows.tolist()) == set(cols.tolist()) == {-2, -1, 0, 1, 2}
-    )  # every shift occurs
+    # only moved: nothing falls off a 2-pixel shift here
+    assert shifted.sum().item() == 200
+    # every shift occurs
+    assert set(rows.tolist()) == set(cols.tolist()) == {-2, -1, 0, 1, 2}
     assert not torch.equal(shifted, batch)
 
 
@@ -119,18 +117,16 @@ def test_random_shift_fills_with_zeros_and_flip_mirrors_about_half():
     assert torch.equal(
         flipped[right, 0, :, 0], torch.zeros(int(right.sum()), 4)
     )
-    assert (
-        160 < int(right.sum()) < 240
-    )  # each image mirrored with probability 1/2
+    # each image mirrored with probability 1/2
+    assert 160 < int(right.sum()) < 240
     assert torch.equal(
         random_shift(batch, torch.Generator(), max_shift=0), batch
     )
     edge = random_shift(
         torch.ones(50, 1, 3, 3), torch.Generator().manual_seed(2), max_shift=1
     )
-    assert (
-        edge.sum() < 50 * 9
-    )  # shifted images lose a border row or column, filled with zeros
+    # shifted images lose a border row or column, filled with zeros
+    assert edge.sum() < 50 * 9
     with pytest.raises(ValueError, match="expected a batch"):
         random_shift(torch.zeros(3, 3), torch.Generator())
 

@@ -47,9 +47,8 @@ def test_reference_solution_passes_and_wrong_answers_get_hints(
     spec, answer = EXERCISES[exercise], solution(EXERCISES[exercise])
     assert spec["kind"] in {"number", "shape", "tensor", "function"}
     assert check(exercise, answer) and said(capsys) == "correct"
-    assert not check(exercise, "forty-two") and "expected a" in said(
-        capsys
-    )  # wrong type
+    # the wrong type
+    assert not check(exercise, "forty-two") and "expected a" in said(capsys)
     if (
         spec["kind"] in {"number", "tensor"}
         and torch.as_tensor(answer).abs().max() > 1e-3

@@ -81,9 +81,8 @@ def test_count_parameters_and_the_table():
     ]
     assert rows[1].split() == ["features.0.0", "Conv2d", "144"]
     assert rows[2].split() == ["features.0.1", "BatchNorm2d", "32"]
-    assert (
-        len(rows) == 2 + 12 + 1
-    )  # six convolutions, six batch norms, the classifier
+    # six convolutions, six batch norms, the classifier
+    assert len(rows) == 2 + 12 + 1
     assert parameter_table(nn.Linear(2, 2)).splitlines()[1].split() == [
         "(model)",
         "Linear",
@@ -110,9 +109,8 @@ def test_checkpoint_round_trip_is_atomic_and_bad_files_are_clear_errors(
     path = save_checkpoint(
         tmp_path / "sub" / "model.pt", model, accuracy=0.5, seed=1
     )
-    assert [p.name for p in path.parent.iterdir()] == [
-        "model.pt"
-    ]  # no temporary file left
+    # no temporary file left
+    assert [p.name for p in path.parent.iterdir()] == ["model.pt"]
     copy = nn.Linear(3, 2)
     assert load_checkpoint(path, copy) == {"accuracy": 0.5, "seed": 1}
     assert torch.equal(copy.weight, model.weight) and torch.equal(
