@@ -1,27 +1,17 @@
 """Every environment variable the course reads, each read in utils/config.py
-and nowhere else; doctests leave the environment as they found it."""
+and nowhere else (conftest.py checks that no test or doctest changes them
+for the tests after it)."""
 
-import doctest
-import importlib
-import os
 from pathlib import Path
 
 import pytest
 
 from utils import config
 
-VARIABLES = (
-    "CNN_COURSE_DEVICE",
-    "CNN_COURSE_PROGRESS",
-    "CNN_COURSE_DATA",
-    "FASHION_MNIST_DIR",
-    "CNN_COURSE_BACKBONE",
-)
-
 
 @pytest.fixture
 def unset(monkeypatch):
-    for name in VARIABLES:
+    for name in config.VARIABLES:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -76,19 +66,3 @@ def test_stored_outputs_come_from_the_cpu_without_progress_bars(unset):
         **stored,
         "CNN_COURSE_DEVICE": "cuda",
     }
-
-
-def ours(environment):
-    """Everything but what PyTorch sets for itself when first imported."""
-    return {k: v for k, v in environment.items() if not k.startswith("TORCH")}
-
-
-def test_doctests_leave_the_environment_as_they_found_it():
-    before = ours(os.environ)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    for name in ("config", "device", "batches", "train", "models"):
-        module = importlib.import_module(f"utils.{name}")
-        for test in doctest.DocTestFinder().find(module):
-            runner.run(test, out=lambda text: None)
-    assert runner.summarize(verbose=False).failed == 0
-    assert ours(os.environ) == before

@@ -18,6 +18,13 @@ import os
 from pathlib import Path
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+VARIABLES = (
+    "CNN_COURSE_DEVICE",
+    "CNN_COURSE_PROGRESS",
+    "CNN_COURSE_DATA",
+    "FASHION_MNIST_DIR",
+    "CNN_COURSE_BACKBONE",
+)
 
 
 def _get(name: str) -> str:
