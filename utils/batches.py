@@ -123,8 +123,8 @@ def batches(
     | None = None,
 ) -> TensorBatches:
     """:class:`TensorBatches` of one split (``"train"``, ``"val"``,
-    ``"test"``) of :func:`utils.load_fashion_mnist`'s ``data``, as float
-    images on ``device`` (default :func:`utils.get_device`).
+    ``"test"``) of :func:`utils.data.load_fashion_mnist`'s ``data``, as
+    float images on ``device`` (default :func:`utils.device.get_device`).
 
     >>> images = torch.zeros(3, 2, 2, dtype=torch.uint8)
     >>> data = SimpleNamespace(val_images=images, val_labels=torch.arange(3))
