@@ -210,9 +210,10 @@ def shard_batches(
 
 class EpochShards:
     """This rank's batches, for ``utils.train_one_epoch``. As with PyTorch's
-    ``DistributedSampler``, call ``set_epoch(epoch)`` before each epoch:
-    the epoch's permutation is drawn from ``seed + epoch``, so every rank
-    draws the same one, and a resumed run draws what it would have drawn."""
+    ``DistributedSampler``, call ``set_epoch(epoch)`` (counted from 0)
+    before each epoch: its permutation is drawn from ``seed + epoch``, so
+    every rank draws the same one, and a resumed run draws what it would
+    have drawn."""
 
     def __init__(
         self,
@@ -427,7 +428,7 @@ def train(args, rank, world_size, device, build_model, dtype, shards) -> None:
     # a bar for a person at a terminal, not for a log file or a pipe
     progress = rank == 0 and config.show_progress() and sys.stdout.isatty()
     for epoch in range(len(history["epoch"]) + 1, args.epochs + 1):
-        batches.set_epoch(epoch)
+        batches.set_epoch(epoch - 1)  # counted from 0, as DistributedSampler's
         start = time.perf_counter()
         # DDP averages the gradients during each backward
         local = utils.train_one_epoch(

@@ -38,7 +38,7 @@ class CrashingShards(train.EpochShards):
         self.crash_at = crash_at if first_try and last_rank else None
 
     def __iter__(self):
-        first = (self.epoch - 1) * len(self) + 1  # steps of earlier epochs
+        first = self.epoch * len(self) + 1  # after the earlier epochs' steps
         for step, batch in enumerate(super().__iter__(), first):
             if step == self.crash_at:
                 os.kill(os.getpid(), signal.SIGKILL)
