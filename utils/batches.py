@@ -47,15 +47,10 @@ class TensorBatches:
                 f"batch_size must be a positive int, got {batch_size!r}"
             )
         self.device = torch.device(device)
-        self.images, self.labels = (
-            images.to(self.device),
-            labels.to(self.device),
-        )
-        self.batch_size, self.shuffle, self.transform = (
-            batch_size,
-            shuffle,
-            transform,
-        )
+        self.images = images.to(self.device)
+        self.labels = labels.to(self.device)
+        self.batch_size, self.shuffle = batch_size, shuffle
+        self.transform = transform
         self.generator = torch.Generator().manual_seed(seed)
 
     def __len__(self) -> int:

@@ -102,15 +102,10 @@ def save_checkpoint(
     >>> load_checkpoint(saved, nn.Linear(2, 1))
     {'seed': 0}
     """
-    path, state = (
-        Path(path),
-        {k: v.detach().cpu() for k, v in model.state_dict().items()},
-    )
+    path, partial = Path(path), Path(path).with_suffix(".partial")
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(
-        {"state_dict": state, "metadata": metadata},
-        partial := path.with_suffix(".partial"),
-    )
+    torch.save({"state_dict": state, "metadata": metadata}, partial)
     os.replace(partial, path)  # a crash never leaves a half-written checkpoint
     return path
 

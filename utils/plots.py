@@ -84,11 +84,10 @@ def show_images(
         raise ValueError(
             f"got {len(images)} images and {len(labels or [])} labels"
         )
-    name = (
-        (lambda i: classes[int(i)])
-        if classes is not None
-        else (lambda i: str(int(i)))
-    )
+
+    def name(label) -> str:
+        return str(int(label)) if classes is None else classes[int(label)]
+
     ncols = min(ncols, len(images))
     nrows = -(-len(images) // ncols)  # ceiling division
     with plt.rc_context({**STYLE, "axes.grid": False}):
@@ -98,25 +97,15 @@ def show_images(
             ax.axis("off")
             if index >= len(images):
                 continue
-            image = np.asarray(
-                torch.as_tensor(images[index]).detach().float().cpu()
-            )
-            image = image.transpose(1, 2, 0) if image.ndim == 3 else image
-            image = (
-                image[:, :, 0]
-                if image.ndim == 3 and image.shape[2] == 1
-                else image
-            )
-            limit = float(np.abs(image).max()) or 1.0
-            colours = (
-                {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit}
-                if signed
-                else {}
-            )
-            ax.imshow(
-                image,
-                **(colours or {"cmap": "gray" if image.ndim == 2 else None}),
-            )
+            image = torch.as_tensor(images[index]).detach().float().cpu()
+            if image.ndim == 3:  # (C, H, W) to (H, W, C); (H, W) if C is 1
+                image = image.permute(1, 2, 0).squeeze(2)
+            limit = image.abs().max().item() or 1.0
+            if signed:
+                colours = {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit}
+            else:
+                colours = {"cmap": "gray" if image.ndim == 2 else None}
+            ax.imshow(image.numpy(), **colours)
             if labels is not None:
                 wrong = predictions is not None and int(
                     predictions[index]
