@@ -13,7 +13,9 @@ from utils import config
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 # what fit's history holds: one value of each per epoch
-HISTORY_KEYS = "epoch train_loss train_acc val_loss val_acc seconds".split()
+HISTORY_KEYS = tuple(
+    "epoch train_loss train_acc val_loss val_acc seconds".split()
+)
 NAN = float("nan")  # the validation numbers of a run without validation
 
 
