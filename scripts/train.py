@@ -266,7 +266,9 @@ def evaluate_all(model: nn.Module, shard) -> tuple[float, float]:
     return loss_sum / count, correct / count
 
 
-def read_resume_state(args: argparse.Namespace, model: nn.Module) -> dict:
+def read_resume_state(
+    args: argparse.Namespace, model: nn.Module
+) -> dict | None:
     """Rank 0's part of ``--resume``: load the weights into ``model``,
     return the rest (``None`` if OUT/last.pt does not exist yet)."""
     path = args.out / "last.pt" if args.resume == "auto" else Path(args.resume)
@@ -337,7 +339,17 @@ def run(
             dist.destroy_process_group()
 
 
-def train(args, rank, world_size, device, build_model, dtype, shards) -> None:
+def train(
+    args: argparse.Namespace,
+    rank: int,
+    world_size: int,
+    device: torch.device,
+    build_model: Callable[[], nn.Module],
+    dtype: torch.dtype,
+    shards: Callable[..., EpochShards],
+) -> None:
+    """One rank's run: the model, the optimizer, the epochs, the checkpoints
+    (rank 0) and the one look at the test set."""
     log = print if rank == 0 else lambda *_, **__: None
     utils.seed_everything(args.seed)  # the same initial weights on every rank
     model = build_model().to(device, dtype)
