@@ -30,7 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from utils import config
 
-BEGIN = "# --- Colab setup (from scripts/notebook_tools.py; a no-op outside Colab) ---"
+BEGIN = (
+    "# --- Colab setup (scripts/notebook_tools.py; a no-op outside Colab) ---"
+)
 END = "# --- end of Colab setup ---"
 KERNELSPEC = {
     "name": "python3",
@@ -53,15 +55,17 @@ def setup_block() -> str:
     return f"""{BEGIN}
 import sys
 
-if "google.colab" in sys.modules:  # fetch the course's utils; keep Colab's own torch
+# in Colab: fetch the course's utils; keep Colab's own torch
+if "google.colab" in sys.modules:
     import os
     import subprocess
 
     if not os.path.isdir("/content/cnn-course"):
         repository = "{url}"
-        subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "{branch}",
-                        repository, "/content/cnn-course"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "torchinfo"], check=True)
+        clone = ["git", "clone", "-q", "--depth", "1", "--branch", "{branch}"]
+        subprocess.run([*clone, repository, "/content/cnn-course"], check=True)
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "torchinfo"], check=True)
     sys.path.insert(0, "/content/cnn-course")
 {END}"""
 
@@ -72,8 +76,9 @@ def sync(path: Path) -> bool:
     index, first = next(
         (i, c) for i, c in enumerate(notebook.cells) if c.cell_type == "code"
     )
+    # any earlier version of the block, from its first line to its last
     pattern = re.compile(
-        re.escape(BEGIN) + ".*?" + re.escape(END) + "\n?", re.S
+        r"# --- Colab setup .*?" + re.escape(END) + "\n?", re.S
     )
     if pattern.search(first.source):
         rest = pattern.sub("", first.source).strip()
