@@ -1,8 +1,9 @@
 """Sphinx extension: drop duplicate inline <script> blocks from every page.
 
-sphinx-thebe and sphinx-togglebutton register their inline configuration scripts each time
-Sphinx reads the sources; Jupyter Book reads them twice, so pages carried two
-``const THEBE_JS_URL = ...`` declarations and the browser reported a SyntaxError.
+sphinx-thebe and sphinx-togglebutton register their inline configuration
+scripts each time Sphinx reads the sources; Jupyter Book reads them twice, so
+pages carried two ``const THEBE_JS_URL = ...`` declarations and the browser
+reported a SyntaxError.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ def dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
     unique = []
     for script in context.get("script_files", []):
         attributes = getattr(script, "attributes", {})
-        key = (getattr(script, "filename", str(script)) or "", tuple(sorted(attributes.items())))
+        key = (
+            getattr(script, "filename", str(script)) or "",
+            tuple(sorted(attributes.items())),
+        )
         if key not in seen:
             seen.add(key)
             unique.append(script)

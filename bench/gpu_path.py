@@ -1,13 +1,15 @@
-"""The GPU path of utils.fit: fp32 vs autocast vs channels_last, same epochs, same seed.
+"""The GPU path of utils.fit: fp32 vs autocast vs channels_last, same epochs,
+same seed.
 
     python bench/gpu_path.py [--epochs 2]
 
-For LeNet-5 and the chapter-8 VGG-style network on Fashion-MNIST (the 55,000 training images
-on the GPU): images per second of training and validation accuracy after the same epochs,
-for fp32 (amp=False: no autocast anywhere), autocast (bfloat16 where the GPU has it in
-hardware, else float16 with a GradScaler), and autocast + channels_last memory layout.
-Accuracy is always measured in float32 (utils.evaluate), so the modes compare fairly.
-Target: the VGG-style network trains one epoch in under 3 seconds on an H100-class GPU.
+For LeNet-5 and the chapter-8 VGG-style network on Fashion-MNIST (the 55,000
+training images on the GPU): images per second of training and validation
+accuracy after the same epochs, for fp32 (amp=False: no autocast anywhere),
+autocast (bfloat16 where the GPU has it in hardware, else float16 with a
+GradScaler), and autocast + channels_last memory layout. Accuracy is always
+measured in float32 (utils.evaluate), so the modes compare fairly. Target: the
+VGG-style network trains one epoch in under 3 seconds on an H100-class GPU.
 Exits with a message on a machine without CUDA.
 """
 
@@ -21,11 +23,19 @@ import torch
 from common import MODELS, machine, table
 
 import utils.train
-from utils import TensorBatches, evaluate, fit, load_fashion_mnist, seed_everything, to_float_images
+from utils import (
+    TensorBatches,
+    evaluate,
+    fit,
+    load_fashion_mnist,
+    seed_everything,
+    to_float_images,
+)
 
 
 class ChannelsLast:
-    """Wrap batches so each image batch is laid out channels-last (NHWC) in memory."""
+    """Wrap batches so each image batch is laid out channels-last (NHWC) in
+    memory."""
 
     def __init__(self, batches: TensorBatches) -> None:
         self.batches, self.device = batches, batches.device
@@ -44,7 +54,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     args = parser.parse_args()
     if not torch.cuda.is_available():
-        sys.exit("bench/gpu_path.py needs a CUDA GPU; none is visible on this machine.")
+        sys.exit(
+            "bench/gpu_path.py needs a CUDA GPU; none is visible on this machine."
+        )
     device = torch.device("cuda")
     data = load_fashion_mnist()
     train = TensorBatches(
@@ -55,7 +67,10 @@ def main() -> None:
         device=device,
     )
     val = TensorBatches(
-        to_float_images(data.val_images), data.val_labels, batch_size=2048, device=device
+        to_float_images(data.val_images),
+        data.val_labels,
+        batch_size=2048,
+        device=device,
     )
     dtype = utils.train.autocast_dtype(device)
     print(
@@ -96,12 +111,27 @@ def main() -> None:
             seconds = (time.perf_counter() - start) / args.epochs
             _, accuracy = evaluate(model, val)
             rows.append(
-                [model_name, mode, seconds, len(data.train_labels) / seconds, f"{accuracy:.2%}"]
+                [
+                    model_name,
+                    mode,
+                    seconds,
+                    len(data.train_labels) / seconds,
+                    f"{accuracy:.2%}",
+                ]
             )
             print(rows[-1], flush=True)
     print()
     print(
-        table(["model", "mode", "s/epoch", "images/s", f"val acc after {args.epochs + 1} ep"], rows)
+        table(
+            [
+                "model",
+                "mode",
+                "s/epoch",
+                "images/s",
+                f"val acc after {args.epochs + 1} ep",
+            ],
+            rows,
+        )
     )
 
 

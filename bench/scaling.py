@@ -1,15 +1,19 @@
-"""Scaling of scripts/train.py: one process against two (torchrun, DDP), the same global batch.
+"""Scaling of scripts/train.py: one process against two (torchrun, DDP), the
+same global batch.
 
-    python bench/scaling.py [--models vgg mlp] [--epochs 2] [--subset N] [--global-batch 128]
+    python bench/scaling.py [--models vgg mlp] [--epochs 2] [--subset N]
+    [--global-batch 128]
 
 For each model, trains with the same global batch and seed
-  (a) one process with all the machine's threads (the plain `python scripts/train.py`),
-  (b) one process with one thread (the control: what one rank of (c) has),
-  (c) `torchrun --standalone --nproc_per_node=2`, one thread per process (gloo on the CPU,
+  (a) one process with all the machine's threads (the plain `python
+  scripts/train.py`), (b) one process with one thread (the control: what one
+  rank of (c) has), (c) `torchrun --standalone --nproc_per_node=2`, one thread
+  per process (gloo on the CPU,
       NCCL with one GPU per process where there are two GPUs),
-and prints a Markdown table of training images per second and seconds per epoch (the last
-epoch of the run, training pass only, as train.py records it in OUT/last.pt), with the
-machine and its load average, so that a busy machine is visible in the numbers.
+and prints a Markdown table of training images per second and seconds per epoch
+(the last epoch of the run, training pass only, as train.py records it in
+OUT/last.pt), with the machine and its load average, so that a busy machine is
+visible in the numbers.
 """
 
 from __future__ import annotations
@@ -36,19 +40,43 @@ def machine() -> str:
     return f"{where}, torch {torch.__version__}"
 
 
-def run(model: str, processes: int, threads: int, args: argparse.Namespace) -> dict:
-    """One training run; returns the history that train.py saved in OUT/last.pt."""
+def run(
+    model: str, processes: int, threads: int, args: argparse.Namespace
+) -> dict:
+    """One training run; returns the history that train.py saved in
+    OUT/last.pt."""
     out = Path(tempfile.mkdtemp(prefix=f"scaling-{model}-"))
-    options = ["--model", model, "--epochs", str(args.epochs), "--out", str(out),
-               "--global-batch-size", str(args.global_batch)]  # fmt: skip
+    options = [
+        "--model",
+        model,
+        "--epochs",
+        str(args.epochs),
+        "--out",
+        str(out),
+        "--global-batch-size",
+        str(args.global_batch),
+    ]
     options += ["--subset", str(args.subset)] if args.subset else []
     if processes == 1:
         command = [sys.executable, TRAIN, *options]
     else:
-        command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-                   f"--nproc_per_node={processes}", TRAIN, *options]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "CNN_COURSE_PROGRESS": "0"}
-    subprocess.run(command, env=env, check=True, timeout=3600, stdout=subprocess.DEVNULL)
+        command = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            f"--nproc_per_node={processes}",
+            TRAIN,
+            *options,
+        ]
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": str(threads),
+        "CNN_COURSE_PROGRESS": "0",
+    }
+    subprocess.run(
+        command, env=env, check=True, timeout=3600, stdout=subprocess.DEVNULL
+    )
     saved = torch.load(out / "last.pt", map_location="cpu", weights_only=True)
     return saved["metadata"]
 
@@ -56,26 +84,45 @@ def run(model: str, processes: int, threads: int, args: argparse.Namespace) -> d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["vgg", "mlp"])
-    parser.add_argument("--epochs", type=int, default=2, help="the last one is reported")
-    parser.add_argument("--subset", type=int, help="training images (default: all 55,000)")
+    parser.add_argument(
+        "--epochs", type=int, default=2, help="the last one is reported"
+    )
+    parser.add_argument(
+        "--subset", type=int, help="training images (default: all 55,000)"
+    )
     parser.add_argument("--global-batch", type=int, default=128)
     args = parser.parse_args()
-    cores, train_count = os.cpu_count() or 1, min(args.subset or 55_000, 55_000)
-    configs = [(f"1 process, {cores} threads", 1, cores), ("1 process, 1 thread", 1, 1),
-               ("2 processes (torchrun), 1 thread each", 2, 1)]  # fmt: skip
-    print(f"machine: {machine()}; load average before: {os.getloadavg()[0]:.1f}")
+    cores, train_count = (
+        os.cpu_count() or 1,
+        min(args.subset or 55_000, 55_000),
+    )
+    configs = [
+        (f"1 process, {cores} threads", 1, cores),
+        ("1 process, 1 thread", 1, 1),
+        ("2 processes (torchrun), 1 thread each", 2, 1),
+    ]
+    print(
+        f"machine: {machine()}; load average before: {os.getloadavg()[0]:.1f}"
+    )
     print(f"command: python bench/scaling.py {' '.join(sys.argv[1:])}")
-    print(f"{train_count:,} training images, global batch {args.global_batch}, {args.epochs} "
-          "epochs, last epoch reported\n")  # fmt: skip
+    print(
+        f"{train_count:,} training images, global batch {args.global_batch}, {args.epochs} "
+        "epochs, last epoch reported\n"
+    )
     print("| model | run | images/s | s per epoch | final val accuracy |")
     print("|---|---|---|---|---|")
     for model in args.models:
         for name, processes, threads in configs:
             metadata = run(model, processes, threads, args)
             seconds = metadata["history"]["seconds"][-1]
-            images = train_count // args.global_batch * args.global_batch  # full steps only
-            print(f"| {model} | {name} | {images / seconds:,.0f} | {seconds:.1f} | "
-                  f"{metadata['history']['val_acc'][-1]:.2%} |", flush=True)  # fmt: skip
+            images = (
+                train_count // args.global_batch * args.global_batch
+            )  # full steps only
+            print(
+                f"| {model} | {name} | {images / seconds:,.0f} | {seconds:.1f} | "
+                f"{metadata['history']['val_acc'][-1]:.2%} |",
+                flush=True,
+            )
     print(f"\nload average after: {os.getloadavg()[0]:.1f}")
 
 

@@ -2,24 +2,28 @@
 
     python scripts/check_site.py _build/html
 
-For every page listed in ``_toc.yml``: it loads over HTTP with no console error and no request
-leaving the machine; it shows its title; every image is decoded (natural width > 0); pages
-with math show typeset MathJax output; every internal link points at an existing page and
-anchor; no code block scrolls sideways at 1280 px. Also: the search page finds "convolution", each chapter's Colab button points at that
-chapter's notebook, and a hidden exercise solution opens on click (a solution that is not
-displayed at all is reported, not crashed on). A screenshot of each page goes to
-``_build/screenshots/``. Exits non-zero with a list of problems.
+For every page listed in ``_toc.yml``: it loads over HTTP with no console error
+and no request leaving the machine; it shows its title; every image is decoded
+(natural width > 0); pages with math show typeset MathJax output; every
+internal link points at an existing page and anchor; no code block scrolls
+sideways at 1280 px. Also: the search page finds "convolution", each chapter's
+Colab button points at that chapter's notebook, and a hidden exercise solution
+opens on click (a solution that is not displayed at all is reported, not
+crashed on). A screenshot of each page goes to ``_build/screenshots/``. Exits
+non-zero with a list of problems.
 
-Every convolution playground (``playground/``) on a page is driven through its labelled
-controls: for each setting whose PyTorch result the widget embeds, the check sets input,
-kernel (a preset, or nine typed weights), padding mode and size, stride and dilation, reads
-the numbers the widget displays (its table of output values, and the hover read-out), and
-requires them to equal PyTorch's to 1e-4; a stride that does not fit must be flagged in
-words. It also moves the window with the keyboard, loads an image file as a reader would
-(greyed in the browser, compared with a NumPy cross-correlation), checks the text contrast in
-the light and the dark theme, and saves two screenshots of the first widget (a photo with a
-Laplacian kernel in the light theme; the lecture's stride 3 flagged, in the dark theme).
-Every wait is for a condition, never a fixed sleep.
+Every convolution playground (``playground/``) on a page is driven through its
+labelled controls: for each setting whose PyTorch result the widget embeds, the
+check sets input, kernel (a preset, or nine typed weights), padding mode and
+size, stride and dilation, reads the numbers the widget displays (its table of
+output values, and the hover read-out), and requires them to equal PyTorch's to
+1e-4; a stride that does not fit must be flagged in words. It also moves the
+window with the keyboard, loads an image file as a reader would (greyed in the
+browser, compared with a NumPy cross-correlation), checks the text contrast in
+the light and the dark theme, and saves two screenshots of the first widget (a
+photo with a Laplacian kernel in the light theme; the lecture's stride 3
+flagged, in the dark theme). Every wait is for a condition, never a fixed
+sleep.
 """
 
 from __future__ import annotations
@@ -54,7 +58,8 @@ CHROMIUM_FLAGS = [
 
 
 def toc_pages() -> list[str]:
-    """Document names in reading order, e.g. ['intro', 'chapters/01_why_cnn', 'glossary']."""
+    """Document names in reading order, e.g. ['intro', 'chapters/01_why_cnn',
+    'glossary']."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     pages = [toc["root"]]
     for part in toc.get("parts", []):
@@ -63,10 +68,12 @@ def toc_pages() -> list[str]:
     return pages
 
 
-# Console messages of third-party code that are known and harmless, with the reason.
+# Console messages of third-party code that are known and harmless, with the
+# reason.
 KNOWN_CONSOLE_NOISE = (
-    # pydata-sphinx-theme on a browser's very first visit: it reads the unset light/dark
-    # preference from localStorage as "", logs this, and falls back to "auto" as intended.
+    # pydata-sphinx-theme on a browser's very first visit: it reads the unset
+    # light/dark preference from localStorage as "", logs this, and falls back
+    # to "auto" as intended.
     "Got invalid theme mode: . Resetting to auto.",
 )
 
@@ -78,7 +85,8 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 class QuietServer(http.server.ThreadingHTTPServer):
     def handle_error(self, request, client_address) -> None:
-        """A page that navigates away closes its open requests: not a problem of the site."""
+        """A page that navigates away closes its open requests: not a problem
+        of the site."""
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
 
@@ -112,8 +120,9 @@ def check_page(
     source = (html_dir / f"{name}.html").read_text()
     if 'class="math' in source:
         try:
-            # "attached", not "visible": the first typeset formula can sit in a hidden place
-            # (the collapsed "on this page" sidebar, a closed solution)
+            # "attached", not "visible": the first typeset formula can sit in a
+            # hidden place (the collapsed "on this page" sidebar, a closed
+            # solution)
             page.wait_for_selector(
                 "article mjx-container", state="attached", timeout=20_000
             )
@@ -142,8 +151,9 @@ def check_page(
         elif anchor and path.suffix == ".html":
             if not re.search(rf'id="{re.escape(anchor)}"', path.read_text()):
                 problems.append(f"{name}: link to missing anchor {href}")
-    # code the student reads must fit the column (about 78 characters at 1280 px): a wider
-    # block hides its ends behind a horizontal scroll bar. Outputs may scroll.
+    # code the student reads must fit the column (about 78 characters at 1280
+    # px): a wider block hides its ends behind a horizontal scroll bar. Outputs
+    # may scroll.
     wide = page.evaluate(
         "() => [...document.querySelectorAll('article div.highlight pre')]"
         ".filter(p => !p.closest('.cell_output') && p.clientWidth > 0"
@@ -164,7 +174,8 @@ def check_page(
 
 
 def check_solution_toggle(page, name: str, toggle, problems: list) -> None:
-    """Clicking the first solution toggle must make its solution taller (open it)."""
+    """Clicking the first solution toggle must make its solution taller (open
+    it)."""
     solution = page.locator(".solution").first
     box = solution.bounding_box()
     if box is None:  # display: none, or not in the layout at all
@@ -184,7 +195,8 @@ def check_solution_toggle(page, name: str, toggle, problems: list) -> None:
         problems.append(f"{name}: clicking a solution toggle did not open it")
 
 
-# ------------------------------------------------------------------ the convolution playground
+# ------------------------------------------------------------------ the
+# convolution playground
 
 PLAYGROUND_TOLERANCE = 1e-4
 CONTROLS = (
@@ -217,7 +229,8 @@ def contrast(foreground: str, background: str) -> float:
 
 
 def grey_png(pixels: np.ndarray) -> bytes:
-    """A minimal 8-bit greyscale PNG (no colour profile, so the browser keeps the values)."""
+    """A minimal 8-bit greyscale PNG (no colour profile, so the browser keeps
+    the values)."""
     height, width = pixels.shape
     rows = b"".join(b"\x00" + bytes(row) for row in pixels.astype(np.uint8))
 
@@ -241,14 +254,16 @@ def grey_png(pixels: np.ndarray) -> bytes:
 def correlate_zero_padded(
     image: np.ndarray, kernel: np.ndarray, padding: int
 ) -> np.ndarray:
-    """F.conv2d's cross-correlation, stride 1, zero padding, in NumPy (for the uploaded file)."""
+    """F.conv2d's cross-correlation, stride 1, zero padding, in NumPy (for the
+    uploaded file)."""
     padded = np.pad(image.astype(float), padding)
     windows = np.lib.stride_tricks.sliding_window_view(padded, kernel.shape)
     return np.einsum("ijkl,kl->ij", windows, kernel)
 
 
 def wait_for_settings(page, widget, expected: dict) -> None:
-    """Wait until the widget has rendered exactly these settings (weights to 1e-12)."""
+    """Wait until the widget has rendered exactly these settings (weights to
+    1e-12)."""
     page.wait_for_function(
         """([root, want]) => {
             if (root.dataset.ready !== "true" || !root.dataset.settings) return false;
@@ -274,7 +289,8 @@ def parse_weight(text: str) -> float:
 
 
 def set_playground(page, widget, setting: dict) -> None:
-    """Drive the widget's labelled controls to ``setting``, as a reader would."""
+    """Drive the widget's labelled controls to ``setting``, as a reader
+    would."""
     weights = [parse_weight(w) for w in setting["weights"]]
     widget.get_by_label("Input image", exact=True).select_option(
         setting["input"]
@@ -321,7 +337,8 @@ def displayed_table(widget) -> list[list[float]]:
 def hover_readout(
     page, widget, row: int, column: int, shape: list[int]
 ) -> float | None:
-    """Hover over output cell (row, column); the number the read-out line shows."""
+    """Hover over output cell (row, column); the number the read-out line
+    shows."""
     canvas = widget.locator("canvas.cnnpg-output-canvas")
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
@@ -341,7 +358,8 @@ def hover_readout(
 
 
 def widget_screenshot(page, widget, path: Path) -> None:
-    """The widget alone, with the page's fixed and sticky bars hidden for the moment."""
+    """The widget alone, with the page's fixed and sticky bars hidden for the
+    moment."""
     page.evaluate(
         "() => document.activeElement && document.activeElement.blur()"
     )
@@ -363,7 +381,8 @@ def widget_screenshot(page, widget, path: Path) -> None:
 def check_playgrounds(
     page, name: str, shots: Path, problems: list, first: bool
 ) -> None:
-    """Drive every convolution playground on the page and compare it with PyTorch."""
+    """Drive every convolution playground on the page and compare it with
+    PyTorch."""
     widgets = page.locator(".cnnpg")
     for index in range(widgets.count()):
         widget = widgets.nth(index)
@@ -487,7 +506,8 @@ def check_playground_keyboard(
 
 
 def check_playground_file(page, widget, where: str, problems: list) -> None:
-    """A reader's own image file: loaded, greyed and convolved in the browser."""
+    """A reader's own image file: loaded, greyed and convolved in the
+    browser."""
     rows, cols = np.indices((12, 16))
     pixels = ((rows * 37 + cols * 11) % 256).astype(
         np.uint8
@@ -539,7 +559,8 @@ def check_playground_file(page, widget, where: str, problems: list) -> None:
 def check_playground_themes(
     page, widget, where: str, problems: list, config: dict, shots: Path | None
 ) -> None:
-    """Readable text in the light and the dark theme; screenshot the flagged stride in dark."""
+    """Readable text in the light and the dark theme; screenshot the flagged
+    stride in dark."""
     uneven = next((r for r in config["references"] if not r["fits"]), None)
     if uneven is not None:
         set_playground(page, widget, uneven["setting"])

@@ -1,4 +1,5 @@
-"""The book's apparatus: glossary and bibliography stay in step with the chapters."""
+"""The book's apparatus: glossary and bibliography stay in step with the
+chapters."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 def glossary_entries() -> dict[str, str]:
-    """Glossary term -> its definition text, parsed from the glossary directive."""
+    """Glossary term -> its definition text, parsed from the glossary
+    directive."""
     text = (ROOT / "glossary.md").read_text()
     body = text.split(":::{glossary}", 1)[1].split(":::", 1)[0]
     entries, term = {}, None
@@ -27,14 +29,19 @@ def glossary_entries() -> dict[str, str]:
 
 
 def book_sources() -> dict[str, str]:
-    """Markdown text of every page in the table of contents (notebooks: markdown cells)."""
+    """Markdown text of every page in the table of contents (notebooks:
+    markdown cells)."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    names = [toc["root"]] + [e["file"] for p in toc.get("parts", []) for e in p["chapters"]]
+    names = [toc["root"]] + [
+        e["file"] for p in toc.get("parts", []) for e in p["chapters"]
+    ]
     sources = {}
     for name in names:
         if (ROOT / f"{name}.ipynb").exists():
             notebook = nbformat.read(ROOT / f"{name}.ipynb", as_version=4)
-            sources[name] = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+            sources[name] = "\n".join(
+                c.source for c in notebook.cells if c.cell_type == "markdown"
+            )
         else:
             sources[name] = (ROOT / f"{name}.md").read_text()
     return sources
@@ -51,7 +58,9 @@ def term_uses(text: str) -> set[str]:
 
 def test_glossary_entries_are_bilingual_and_say_where_they_start():
     for term, definition in glossary_entries().items():
-        assert HANGUL.search(definition), f"glossary: {term!r} lacks its Korean name"
+        assert HANGUL.search(definition), (
+            f"glossary: {term!r} lacks its Korean name"
+        )
         where = re.search(r"Chapter \d|Appendix", definition)
         assert where, f"glossary: {term!r} lacks its chapter"
 
@@ -62,29 +71,47 @@ def test_every_linked_term_is_in_the_glossary_and_every_entry_is_used():
     for name, text in book_sources().items():
         uses = term_uses(text)
         missing = uses - terms
-        assert not missing, f"{name} links terms the glossary lacks: {sorted(missing)}"
+        assert not missing, (
+            f"{name} links terms the glossary lacks: {sorted(missing)}"
+        )
         used |= uses
     unused = terms - used
-    assert not unused, f"glossary terms no chapter links with {{term}}: {sorted(unused)}"
+    assert not unused, (
+        f"glossary terms no chapter links with {{term}}: {sorted(unused)}"
+    )
 
 
 def test_every_citation_exists_and_every_reference_is_cited():
-    keys = set(re.findall(r"^@\w+\{([^,]+),", (ROOT / "references.bib").read_text(), re.M))
+    keys = set(
+        re.findall(
+            r"^@\w+\{([^,]+),", (ROOT / "references.bib").read_text(), re.M
+        )
+    )
     cited = set()
     for text in book_sources().values():
         for group in re.findall(r"\{cite(?::[a-z]+)?\}`([^`]+)`", text):
             cited |= {key.strip() for key in group.split(",")}
-    assert not cited - keys, f"citations missing from references.bib: {sorted(cited - keys)}"
-    assert not keys - cited, f"references.bib entries no page cites: {sorted(keys - cited)}"
+    assert not cited - keys, (
+        f"citations missing from references.bib: {sorted(cited - keys)}"
+    )
+    assert not keys - cited, (
+        f"references.bib entries no page cites: {sorted(keys - cited)}"
+    )
 
 
 def chapter_label(page: str) -> str | None:
-    """'Chapter 6' for chapters/06_lenet, 'Appendix' for an appendix chapter, None otherwise."""
+    """'Chapter 6' for chapters/06_lenet, 'Appendix' for an appendix chapter,
+    None otherwise."""
     match = re.fullmatch(r"chapters/(\d\d)_\w+", page)
     if not match:
         return None
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    numbered = {e["file"] for p in toc["parts"] if p.get("numbered") for e in p["chapters"]}
+    numbered = {
+        e["file"]
+        for p in toc["parts"]
+        if p.get("numbered")
+        for e in p["chapters"]
+    }
     return f"Chapter {int(match.group(1))}" if page in numbered else "Appendix"
 
 
