@@ -11,9 +11,9 @@ from torch import nn
 from torch.nn import functional as F
 
 
-# chapters/01_pytorch_basics.ipynb, cell 27
+# chapters/01_pytorch_basics.ipynb, cell 21
 class FashionDNN(nn.Module):
-    """The lecture's MLP: 784 -> 256 -> dropout(0.25) -> 128 -> 10, with ReLU."""
+    """The lecture's MLP: 784 -> 256 -> dropout -> 128 -> 10, with ReLU."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -23,9 +23,8 @@ class FashionDNN(nn.Module):
         self.fc3 = nn.Linear(in_features=128, out_features=10)
 
     def forward(self, input_data: torch.Tensor) -> torch.Tensor:
-        out = input_data.view(
-            -1, 784
-        )  # (N, 1, 28, 28) -> (N, 784): the image becomes a list
+        # (N, 1, 28, 28) -> (N, 784): each image becomes one row of pixels
+        out = input_data.view(-1, 784)
         out = F.relu(self.fc1(out))
         out = self.drop(out)
         out = F.relu(self.fc2(out))
