@@ -77,6 +77,54 @@
     return text.replace("-", "\u2212");
   }
 
+  function trimZeros(text) {
+    return text.indexOf(".") < 0 ? text : text.replace(/0+$/, "").replace(/\.$/, "");
+  }
+
+  /** A number in at most maxChars characters (at least 5) for a cell of the map: fewer
+   * decimals first, then k/M/G, then an exponent. The minus sign is always kept; the table and
+   * the read-out line show the full number. */
+  function cellText(value, maxChars) {
+    var full = format(value);
+    if (full.length <= maxChars) return full;
+    var sign = value < 0 ? "\u2212" : "", size = Math.abs(value), text, digits;
+    for (digits = 3; digits >= 0; digits--) {
+      text = trimZeros(size.toFixed(digits));
+      if (Number(text) === 0) break; // rounding further would show 0
+      if ((sign + text).length <= maxChars) return sign + text;
+    }
+    var units = [[1e3, "k"], [1e6, "M"], [1e9, "G"]];
+    for (var u = 0; u < units.length; u++) {
+      if (size < units[u][0] * 0.9995) continue;
+      for (digits = 2; digits >= 0; digits--) {
+        text = trimZeros((size / units[u][0]).toFixed(digits)) + units[u][1];
+        if ((sign + text).length <= maxChars) return sign + text;
+      }
+    }
+    for (digits = 2; digits > 0; digits--) {
+      text = size.toExponential(digits).replace("e+", "e").replace(/\.?0+e/, "e");
+      if ((sign + text).length <= maxChars) return sign + text;
+    }
+    return sign + size.toExponential(0).replace("e+", "e");
+  }
+
+  /** A size as the widget writes it everywhere: rows × columns, as PyTorch's H × W. */
+  function sizeText(height, width) {
+    return height + "\u00d7" + width + " (rows\u00d7columns)";
+  }
+
+  /** Which indices 0 .. n + 2p - 1 of a padded axis some window reads (a 3-tap kernel with
+   * stride s and dilation d): false for rows or columns the output never looks at, at the end
+   * when the stride does not fit, between windows when s > span, between taps when d > 1. */
+  function readMask(n, p, s, d) {
+    var axis = axisSize(n, p, s, d), read = [];
+    for (var k = 0; k < n + 2 * p; k++) read.push(false);
+    for (var t = 0; t < axis.size; t++) {
+      for (var a = 0; a < KERNEL_SIZE; a++) read[t * s + a * d] = true;
+    }
+    return read;
+  }
+
   function plain(value) {
     // short form for formulas: 2.33 rather than 2.3333
     var rounded = Math.round(value * 100) / 100;
@@ -237,12 +285,40 @@
     }
   }
 
-  function drawNumber(context, text, x, y, cell, background) {
+  /** A number centred in its cell: shortened (cellText) and shrunk until it fits the cell,
+   * and clipped to it, so it never runs into a neighbour or loses its minus sign. */
+  function drawNumber(context, value, x, y, cell, background) {
+    var room = cell - 6, base = Math.floor(cell * 0.36), readable = Math.max(9, Math.floor(cell * 0.26));
+    var text, size;
+    for (var chars = 8; chars >= 5; chars--) {
+      text = cellText(value, chars);
+      size = base;
+      context.font = size + "px sans-serif";
+      var width = context.measureText(text).width;
+      if (width > room) size = Math.floor(size * room / width);
+      if (size >= readable) break;
+    }
+    context.save();
+    context.beginPath();
+    context.rect(x, y, cell, cell);
+    context.clip();
     context.fillStyle = background > 140 ? "#111" : "#f4f4f4";
-    context.font = Math.max(8, Math.floor(cell * (text.length > 4 ? 0.26 : 0.36))) + "px sans-serif";
+    context.font = Math.max(7, size) + "px sans-serif";
     context.textAlign = "center";
     context.textBaseline = "middle";
     context.fillText(text, x + cell / 2, y + cell / 2 + 0.5);
+    context.restore();
+  }
+
+  /** The selected cell's outline: a black ring on the cell border and a white ring inside it,
+   * so one of the two stands out on every colour of the map (red, blue, white, grey). */
+  function selectionRing(context, x, y, cell) {
+    context.lineWidth = 3;
+    context.strokeStyle = "#000";
+    context.strokeRect(x, y, cell, cell);
+    context.lineWidth = 2;
+    context.strokeStyle = "#fff";
+    context.strokeRect(x + 2.5, y + 2.5, cell - 5, cell - 5);
   }
 
   // ---------------------------------------------------------------- one widget
@@ -385,7 +461,7 @@
             context.fillStyle = "rgba(80, 140, 220, 0.35)";
             context.fillRect(c * cell, r * cell, cell, cell);
           }
-          if (numbers) drawNumber(context, format(v), c * cell, r * cell, cell, g);
+          if (numbers) drawNumber(context, v, c * cell, r * cell, cell, g);
         }
       }
       if (cell >= 10) gridLines(context, pad.width, pad.height, cell);
@@ -397,14 +473,14 @@
         context.setLineDash([]);
       }
       var unused = 0;
-      if (result) { // pixels that no window covers when the stride does not fit: hatched
-        var spare = [axisSize(image.height, pad.p, state.stride, state.dilation).remainder,
-          axisSize(image.width, pad.p, state.stride, state.dilation).remainder];
+      if (result) { // pixels that no window reads (stride too large or uneven, dilation gaps)
+        var rowsRead = readMask(image.height, pad.p, state.stride, state.dilation);
+        var colsRead = readMask(image.width, pad.p, state.stride, state.dilation);
         context.strokeStyle = "rgba(255, 140, 0, 0.95)";
         context.lineWidth = 2;
         for (var hr = 0; hr < pad.height; hr++) {
           for (var hc = 0; hc < pad.width; hc++) {
-            if (hr >= pad.height - spare[0] || hc >= pad.width - spare[1]) {
+            if (!rowsRead[hr] || !colsRead[hc]) {
               unused++;
               context.beginPath();
               context.moveTo(hc * cell, (hr + 1) * cell);
@@ -427,10 +503,10 @@
           }
         }
       }
-      $(".cnnpg-input-caption").textContent = "Input " + image.height + "\u00d7" + image.width +
+      $(".cnnpg-input-caption").textContent = "Input " + sizeText(image.height, image.width) +
         (pad.p ? ", padded to " + pad.height + "\u00d7" + pad.width + " (" + state.mode + ", tinted)" : "") +
         (result ? "; window of output [" + selected.i + ", " + selected.j + "] in red" : "") +
-        (unused ? "; hatched: pixels no window covers" : "");
+        (unused ? "; hatched: pixels no window reads" : "");
     }
 
     function drawOutput() {
@@ -452,14 +528,12 @@
           if (signed) { rgb = divergingOf(v, limit); g = (rgb[0] + rgb[1] + rgb[2]) / 3; } else { g = greyOf(v, low, high); rgb = [g, g, g]; }
           context.fillStyle = "rgb(" + rgb.join(",") + ")";
           context.fillRect(j * cell, i * cell, cell, cell);
-          if (numbers) drawNumber(context, format(v), j * cell, i * cell, cell, g);
+          if (numbers) drawNumber(context, v, j * cell, i * cell, cell, g);
         }
       }
       if (cell >= 10) gridLines(context, result.width, result.height, cell);
-      context.strokeStyle = cssVar(root, "--cnnpg-accent", "#d0213a");
-      context.lineWidth = Math.max(2, cell / 8);
-      context.strokeRect(selected.j * cell + 1, selected.i * cell + 1, cell - 2, cell - 2);
-      $(".cnnpg-output-caption").textContent = "Output " + result.height + "\u00d7" + result.width +
+      selectionRing(context, selected.j * cell, selected.i * cell, cell);
+      $(".cnnpg-output-caption").textContent = "Output " + sizeText(result.height, result.width) +
         (signed ? " (red positive, blue negative, white 0)" : " (dark low, light high)");
     }
 
@@ -571,7 +645,7 @@
           for (var k = 0; k < w * h; k++) { // luminance weights of skimage.color.rgb2gray (Rec. 709)
             grey[k] = Math.round(0.2125 * rgba[4 * k] + 0.7154 * rgba[4 * k + 1] + 0.0721 * rgba[4 * k + 2]);
           }
-          inputs.own = { label: "your image, grey, " + w + "\u00d7" + h, height: h, width: w, pixels: grey };
+          inputs.own = { label: "your image, grey, " + sizeText(h, w), height: h, width: w, pixels: grey };
           var option = Array.prototype.find.call(controls.input.options, function (o) { return o.value === "own"; });
           if (!option) { option = new Option("", "own"); controls.input.add(option); }
           option.textContent = inputs.own.label;
@@ -638,6 +712,7 @@
 
   window.CNNPlayground = {
     version: VERSION, mount: mount, convolve: convolve, parseWeight: parseWeight,
-    axisSize: axisSize, format: format,
+    axisSize: axisSize, format: format, cellText: cellText, sizeText: sizeText,
+    readMask: readMask, selectionRing: selectionRing, divergingOf: divergingOf,
   };
 })();

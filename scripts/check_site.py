@@ -474,6 +474,7 @@ def check_playgrounds(
             )
         check_playground_keyboard(page, widget, where, problems)
         check_playground_file(page, widget, where, problems)
+        check_playground_marks(page, widget, where, problems)
         check_playground_themes(
             page,
             widget,
@@ -553,6 +554,65 @@ def check_playground_file(page, widget, where: str, problems: list) -> None:
     if error > PLAYGROUND_TOLERANCE:
         problems.append(
             f"{where}: an uploaded image gives a Sobel map off by {error:.3g}"
+        )
+    # issue #31: a non-square image is rows x columns in picker and caption
+    size = f"{pixels.shape[0]}\u00d7{pixels.shape[1]} (rows\u00d7columns)"
+    picked = widget.locator(
+        "select[name=input] option[value=own]"
+    ).inner_text()
+    caption = widget.locator(".cnnpg-input-caption").inner_text()
+    if size not in picked or size not in caption:
+        problems.append(
+            f"{where}: a 12-row, 16-column upload is labelled {picked!r} "
+            f"in the picker and {caption!r} under the input (expected {size})"
+        )
+
+
+def check_playground_marks(page, widget, where: str, problems: list) -> None:
+    """Issue #31: the selected output cell has a black and a white ring (seen
+    on any colour), and a stride larger than the kernel hatches the row and
+    column that no window reads (7x7, padding 0, stride 4: row/column 3)."""
+    setting = {
+        "input": "lecture7",
+        "kernel": "sobel_x",
+        "weights": ["-1", "0", "1", "-2", "0", "2", "-1", "0", "1"],
+        "padding": 0,
+        "padding_mode": "zeros",
+        "stride": 4,
+        "dilation": 1,
+    }
+    try:
+        set_playground(page, widget, setting)
+    except Exception as error:
+        problems.append(f"{where}: could not set stride 4: {error}")
+        return
+    caption = widget.locator(".cnnpg-input-caption").inner_text()
+    if "hatched" not in caption:
+        problems.append(
+            f"{where}: 7x7, p0, s4 reads no row or column 3 but hatches "
+            f"nothing: {caption!r}"
+        )
+    # the ring's pixels in output cell [0, 0]: black on the border, white
+    # just inside, whatever the cell's own colour
+    canvas = widget.locator("canvas.cnnpg-output-canvas")
+    canvas.focus()
+    page.keyboard.press("Home")  # select output [0, 0]
+    page.wait_for_function(
+        "el => el.dataset.row === '0' && el.dataset.column === '0'",
+        arg=widget.locator(".cnnpg-readout").element_handle(),
+        timeout=5_000,
+    )
+    ring = canvas.evaluate(
+        "canvas => { const r = canvas.width / canvas.clientWidth;"
+        " const cell = canvas.clientWidth / 2;"
+        " const at = (x, y) => [...canvas.getContext('2d')"
+        ".getImageData(Math.floor(x * r), Math.floor(y * r), 1, 1).data];"
+        " return [at(0.2, cell / 2), at(2.5, cell / 2)]; }"
+    )
+    if max(ring[0][:3]) > 60 or min(ring[1][:3]) < 195:
+        problems.append(
+            f"{where}: the selected cell's ring is not black outside and "
+            f"white inside (pixels {ring[0]} and {ring[1]})"
         )
 
 
