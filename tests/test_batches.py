@@ -134,6 +134,7 @@ def test_random_shift_fills_with_zeros_and_flip_mirrors_about_half():
 def test_random_shift_defaults_to_two_pixels_and_uses_only_its_generator():
     dots = torch.zeros(400, 1, 9, 9)
     dots[:, 0, 4, 4] = 1.0
+    dots[:, 0, 4, 2] = 0.5  # left of the centre: a mirror moves it right
 
     def shifted(seed):
         torch.manual_seed(seed)  # the global generator must not matter
@@ -141,7 +142,8 @@ def test_random_shift_defaults_to_two_pixels_and_uses_only_its_generator():
 
     first, second = shifted(1), shifted(2)
     assert torch.equal(first, second)
-    rows, cols = first[:, 0].nonzero()[:, 1], first[:, 0].nonzero()[:, 2]
+    bright = (first == 1.0).nonzero()
+    rows, cols = bright[:, 2], bright[:, 3]
     offsets = {-2, -1, 0, 1, 2}
     assert set((rows - 4).tolist()) == set((cols - 4).tolist()) == offsets
 
@@ -180,3 +182,48 @@ def test_batches_of_an_unknown_split_is_a_clear_error(split):
     assert str(raised.value) == (
         f"the data have no split {split!r}: use train, val or test"
     )
+
+
+def test_defaults_batch_size_and_seed():
+    images, labels = numbered(300)
+    assert [len(y) for _, y in TensorBatches(images, labels)] == [128, 128, 44]
+    single = TensorBatches(images, labels, batch_size=1)  # allowed
+    assert len(single) == 300 and len(next(iter(single))[1]) == 1
+
+    def order(**options):
+        shuffled = TensorBatches(images, labels, shuffle=True, **options)
+        return next(iter(shuffled))[1].tolist()
+
+    assert order() == order(seed=0) != order(seed=1)  # the default seed is 0
+
+
+def test_batches_passes_its_options_on():
+    data = SimpleNamespace(
+        train_images=torch.zeros(2500, 2, 2, dtype=torch.uint8),
+        train_labels=torch.arange(2500),
+    )
+    sizes = [len(y) for _, y in batches(data, "train", device="cpu")]
+    assert sizes == [1000, 1000, 500]  # 1000 images per batch by default
+
+    def first(**options):
+        chosen = batches(data, "train", shuffle=True, device="cpu", **options)
+        return next(iter(chosen))[1].tolist()
+
+    assert first() == first(seed=0) != first(seed=3)
+    floats = torch.zeros(2500, 1, 2, 2)
+    same = TensorBatches(floats, data.train_labels, batch_size=1000, seed=3)
+    same.shuffle = True
+    assert first(seed=3) == next(iter(same))[1].tolist()
+    plus_one = batches(
+        data, "train", device="cpu", transform=lambda x, generator: x + 1
+    )
+    assert next(iter(plus_one))[0].min().item() == 1.0
+    on_meta = batches(data, "train", device="meta")  # a device, not a guess
+    assert next(iter(on_meta))[0].device.type == "meta"
+
+
+def test_tensor_batches_live_on_their_device():
+    images, labels = numbered(5)
+    meta = TensorBatches(images, labels, batch_size=2, device="meta")
+    assert [x.device.type for x, _ in meta] == ["meta"] * 3
+    assert {y.device.type for _, y in meta} == {"meta"}

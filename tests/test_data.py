@@ -7,9 +7,9 @@ import hashlib
 import numpy as np
 import pytest
 import torch
-from conftest import FILES, write_idx
 
 import utils.data
+from conftest import FILES, write_idx
 from utils import (
     config,
     load_fashion_mnist,
@@ -52,6 +52,10 @@ def test_validation_split_is_stratified_disjoint_and_seeded(tiny_fashion):
     other = load_fashion_mnist(val_per_class=2, seed=4)
     assert torch.equal(again.val_images, data.val_images)
     assert not torch.equal(other.val_images, data.val_images)
+    default = load_fashion_mnist(val_per_class=2)  # the pages rely on seed 0
+    zero = load_fashion_mnist(val_per_class=2, seed=0)
+    assert torch.equal(default.val_labels, zero.val_labels)
+    assert torch.equal(default.val_images, zero.val_images)
     with pytest.raises(ValueError, match="class 0 has 3 training images, too"):
         load_fashion_mnist(val_per_class=3)
 

@@ -155,8 +155,11 @@ def test_the_hints_for_each_kind_of_mistake(tmp_path, monkeypatch, capsys):
     for exercise, answer, expected in cases:
         check(exercise, answer)
         assert said(capsys) == expected, (exercise, answer)
-    with pytest.raises(ValueError, match="there is no exercise 'nope'"):
+    with pytest.raises(ValueError) as raised:
         check("nope", 1)
+    assert str(raised.value) == (
+        "there is no exercise 'nope': copy the id from the exercise text"
+    )
 
 
 def test_check_uses_the_stored_tolerances_and_names_every_factor(

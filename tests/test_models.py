@@ -251,10 +251,13 @@ def test_plot_history_labels_styles_and_axes():
         "cross-entropy loss",
         "Loss",
     )
-    assert (accuracy.get_ylabel(), accuracy.get_title()) == (
+    assert (accuracy.get_xlabel(), accuracy.get_ylabel()) == (
+        "epoch",
         "accuracy",
-        "Accuracy",
     )
+    assert accuracy.get_title() == "Accuracy"
+    # side by side, not one above the other
+    assert loss.get_position().x1 <= accuracy.get_position().x0
     formatter = accuracy.yaxis.get_major_formatter()
     assert isinstance(formatter, PercentFormatter)
     assert formatter(0.5, 0).startswith("50") and formatter(0.5, 0)[-1] == "%"
@@ -268,6 +271,7 @@ def test_plot_history_labels_styles_and_axes():
         ("-", "o", "C1"),
         ("--", "s", "C1"),
     ]
+    assert {line.get_markersize() for line in accuracy.lines} == {3}
     assert [t.get_text() for t in loss.get_legend().get_texts()] == [
         "a train",
         "a validation",
@@ -275,11 +279,17 @@ def test_plot_history_labels_styles_and_axes():
         "b validation",
     ]
     assert list(loss.lines[1].get_ydata()) == [0.8, 0.6, 0.55]
+    assert list(loss.lines[1].get_xdata()) == [1, 2, 3]  # the epochs
+    assert loss.get_legend().get_texts()[0].get_fontsize() == 8
     fig.canvas.draw()
     ticks = [t for t in loss.get_xticks() if 1 <= t <= 3]
     assert ticks and all(t == int(t) for t in ticks)  # whole epochs only
     assert not loss.spines["top"].get_visible()
     assert loss.xaxis.get_gridlines()[0].get_visible()
+    train_only = {
+        key: run[key] for key in ("epoch", "train_loss", "train_acc")
+    }
+    assert len(plot_history(train_only).axes[0].lines) == 1
     plt.close("all")
 
 
@@ -298,16 +308,19 @@ def test_show_images_layout_colours_and_titles():
     first = fig.axes[0]
     assert first.images[0].get_cmap().name == "gray" and not first.axison
     assert first.get_title() == "0" and first.title.get_color() == "black"
+    assert first.title.get_fontsize() == 8
     rgb = torch.rand(2, 3, 4, 5)
     fig = show_images(rgb, names=["p", "q"])
     shown = torch.as_tensor(fig.axes[0].images[0].get_array())
     torch.testing.assert_close(shown, rgb[0].permute(1, 2, 0))
     assert fig.axes[1].get_title() == "q"
+    assert fig.axes[1].title.get_fontsize() == 7
+    assert fig.get_suptitle() == ""  # no title unless one is given
     grey = show_images(torch.rand(1, 1, 4, 5)).axes[0].images[0].get_array()
     assert grey.shape == (4, 5)
     zeros = show_images(torch.zeros(1, 3, 3), signed=True).axes[0].images[0]
     assert zeros.get_clim() == (-1.0, 1.0)  # all zero: no division by 0
     fig = show_images(torch.rand(12, 4, 4))
-    assert len(fig.axes) == 16
+    assert len(fig.axes) == 16 and not any(ax.axison for ax in fig.axes)
     assert tuple(fig.get_size_inches()) == pytest.approx((11.2, 3.2))
     plt.close("all")
