@@ -34,6 +34,16 @@ BEGIN = (
     "# --- Colab setup (scripts/notebook_tools.py; a no-op outside Colab) ---"
 )
 END = "# --- end of Colab setup ---"
+# Chapters not yet through the third edition's readability pass (issue #30):
+# the page-fit, half-assert and no-regex checks (tests/test_notebooks.py) and
+# the browser check's sideways-scroll check skip them. This set only shrinks.
+NOT_YET_REVISED = {
+    "06_lenet",
+    "08_batchnorm_gap",
+    "09_vgg_transfer",
+    "10_resnet",
+}
+
 KERNELSPEC = {
     "name": "python3",
     "display_name": "Python 3 (ipykernel)",
