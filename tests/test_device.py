@@ -61,7 +61,10 @@ def test_seeding_repeats_every_generator_and_sets_cudnn(monkeypatch):
         not torch.backends.cudnn.deterministic
         and torch.backends.cudnn.benchmark
     )
+    seed_everything()  # the default seed is 0
+    default = torch.rand(3)
     seed_everything(0)
+    assert torch.equal(default, torch.rand(3))
     for bad in (-1, 1.5):
         with pytest.raises(ValueError, match="non-negative int"):
             seed_everything(bad)

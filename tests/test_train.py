@@ -290,6 +290,14 @@ def test_predict_agrees_with_evaluate_and_both_restore_the_mode():
     assert not model.training
 
 
+def test_a_model_without_parameters_is_evaluated_on_the_cpu():
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [3.0, 0.0]])
+    labels = torch.tensor([0, 1, 1])
+    _, accuracy = evaluate(nn.Identity(), [(logits, labels)])
+    assert accuracy == pytest.approx(2 / 3)
+    assert torch.equal(predict(nn.Identity(), logits), logits)
+
+
 def test_predict_feeds_at_most_1024_images_at_once_by_default():
     sizes = []
     model = small_model()
@@ -320,10 +328,17 @@ def test_progress_bar_follows_the_environment(monkeypatch, capsys):
 
     monkeypatch.setenv("CNN_COURSE_PROGRESS", "0")
     assert "train" not in bar()
-    assert "train" in bar(progress=True)  # the argument wins
+    assert "\rtrain: " in bar(progress=True)  # the argument wins
     monkeypatch.delenv("CNN_COURSE_PROGRESS")
-    assert "train" in bar()  # a student sees the bar by default
+    shown = bar(verbose=False)
+    assert "\rtrain: " in shown  # a student sees the bar by default
+    # ...and, once the epoch is over, a terminal shows no half-drawn bar
+    assert shown.split("\r")[-1].strip() == ""
     assert "train" not in bar(progress=False)
+    train_one_epoch(model, [(images, labels)], sgd)
+    assert (
+        capsys.readouterr().out == ""
+    )  # train_one_epoch: no bar unless asked
 
 
 def test_bad_input_is_a_clear_error():
