@@ -29,3 +29,221 @@ class FashionDNN(nn.Module):
         out = self.drop(out)
         out = F.relu(self.fc2(out))
         return self.fc3(out)  # logits: one score per class, no softmax here
+
+
+# chapters/06_lenet.ipynb, cell 6
+class ScaledTanh(nn.Module):
+    """The paper's squashing function f(a) = 1.7159 tanh(2a/3): f(1) = 1."""
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return 1.7159 * torch.tanh(inputs * (2 / 3))
+
+
+class Subsampling(nn.Module):
+    """LeNet-5's S2 and S4: (sum of each 2x2 window) * coefficient + bias,
+    one trainable pair per map."""
+
+    kernel_size = stride = 2
+
+    def __init__(self, maps: int) -> None:
+        super().__init__()
+        # the coefficient starts at 1/4: the layer starts as average pooling
+        self.coefficient = nn.Parameter(torch.full((maps,), 0.25))
+        self.bias = nn.Parameter(torch.zeros(maps))
+
+    def extra_repr(self) -> str:
+        return f"maps={len(self.coefficient)}"
+
+    def forward(self, maps: torch.Tensor) -> torch.Tensor:
+        window_sums = 4 * F.avg_pool2d(maps, kernel_size=2, stride=2)
+        coefficient = self.coefficient.view(-1, 1, 1)
+        return window_sums * coefficient + self.bias.view(-1, 1, 1)
+
+
+# chapters/06_lenet.ipynb, cell 10
+class LeNet5(nn.Module):
+    """LeNet-5 for 28x28 grey images, which it pads to the paper's 32x32.
+
+    modern=False: the paper's scaled tanh and trainable subsampling.
+    modern=True: ReLU and 2x2 max pooling; all other layers the same.
+    """
+
+    def __init__(self, num_classes: int = 10, *, modern: bool = False) -> None:
+        super().__init__()
+        self.modern = modern
+
+        def squash() -> nn.Module:
+            return nn.ReLU() if modern else ScaledTanh()
+
+        def subsample(maps: int) -> nn.Module:
+            return nn.MaxPool2d(2) if modern else Subsampling(maps)
+
+        self.features = nn.Sequential(
+            OrderedDict(
+                pad=nn.ZeroPad2d(2),  # 28x28 -> 32x32, the paper's frame
+                C1=nn.Conv2d(1, 6, kernel_size=5),
+                C1_f=squash(),
+                S2=subsample(6),
+                S2_f=squash(),
+                C3=nn.Conv2d(6, 16, kernel_size=5),
+                C3_f=squash(),
+                S4=subsample(16),
+                S4_f=squash(),
+                C5=nn.Conv2d(16, 120, kernel_size=5),
+                C5_f=squash(),
+            )
+        )
+        self.classifier = nn.Sequential(
+            OrderedDict(
+                flatten=nn.Flatten(),
+                F6=nn.Linear(120, 84),
+                F6_f=squash(),
+                output=nn.Linear(84, num_classes),  # logits
+            )
+        )
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(images))
+
+
+# chapters/06_lenet.ipynb, cell 39
+def deep_cnn() -> nn.Sequential:
+    """Chapter 6's deeper CNN (Raschka et al.): two 5x5 convolutions with 32
+    and 64 maps, each followed by 2x2 max pooling, then 1024 units with
+    dropout and 10 outputs."""
+    return nn.Sequential(
+        OrderedDict(
+            conv1=nn.Conv2d(1, 32, kernel_size=5, padding=2),
+            relu1=nn.ReLU(),
+            pool1=nn.MaxPool2d(2),
+            conv2=nn.Conv2d(32, 64, kernel_size=5, padding=2),
+            relu2=nn.ReLU(),
+            pool2=nn.MaxPool2d(2),
+            flatten=nn.Flatten(),
+            fc1=nn.Linear(64 * 7 * 7, 1024),
+            relu3=nn.ReLU(),
+            dropout=nn.Dropout(0.5),
+            fc2=nn.Linear(1024, 10),
+        )
+    )
+
+
+# chapters/10_resnet.ipynb, cell 20
+def shortcut(in_channels: int, out_channels: int, stride: int) -> nn.Module:
+    """The identity where the shapes agree, else a 1x1 convolution and BN."""
+    if stride == 1 and in_channels == out_channels:
+        return nn.Identity()
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+        nn.BatchNorm2d(out_channels),
+    )
+
+
+class BasicBlock(nn.Module):
+    """Two 3x3 convolutions with batch norm; the input is added back."""
+
+    expansion = 1  # output channels = channels x expansion
+
+    def __init__(self, in_channels: int, channels: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(
+            in_channels, channels, 3, stride=stride, padding=1, bias=False
+        )
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+        self.shortcut = shortcut(in_channels, channels, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return torch.relu(out + self.shortcut(x))
+
+
+class Bottleneck(nn.Module):
+    """1x1 (shrink), 3x3 (with the stride), 1x1 (expand); the input added."""
+
+    expansion = 4
+
+    def __init__(self, in_channels: int, channels: int, stride: int = 1):
+        super().__init__()
+        out_channels = channels * self.expansion
+        self.conv1 = nn.Conv2d(in_channels, channels, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(
+            channels, channels, 3, stride=stride, padding=1, bias=False
+        )
+        self.bn2 = nn.BatchNorm2d(channels)
+        self.conv3 = nn.Conv2d(channels, out_channels, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out_channels)
+        self.shortcut = shortcut(in_channels, out_channels, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.relu(self.bn1(self.conv1(x)))
+        out = torch.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return torch.relu(out + self.shortcut(x))
+
+
+# chapters/10_resnet.ipynb, cell 27
+class ResNet(nn.Module):
+    """Stem, stages of `block`s (the first block of every later stage halves
+    the resolution), global average pooling, a linear classifier.
+    `small_input`: a 3x3 stem without pooling, for 28x28 images."""
+
+    def __init__(
+        self,
+        block: type[BasicBlock | Bottleneck],
+        blocks_per_stage: list[int],
+        widths: tuple[int, ...] = (64, 128, 256, 512),
+        num_classes: int = 1000,
+        in_channels: int = 3,
+        small_input: bool = False,
+    ):
+        super().__init__()
+        if small_input:  # 28x28 Fashion-MNIST: keep the resolution
+            self.stem = nn.Sequential(
+                nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False),
+                nn.BatchNorm2d(widths[0]),
+                nn.ReLU(inplace=True),
+            )
+        else:  # ImageNet: 224x224 -> 56x56
+            self.stem = nn.Sequential(
+                nn.Conv2d(
+                    in_channels, widths[0], 7, stride=2, padding=3, bias=False
+                ),
+                nn.BatchNorm2d(widths[0]),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(3, stride=2, padding=1),
+            )
+        stages, channels = [], widths[0]
+        plan = zip(widths, blocks_per_stage, strict=True)
+        for stage_index, (width, count) in enumerate(plan):
+            stage = []
+            for block_index in range(count):
+                stride = 2 if stage_index > 0 and block_index == 0 else 1
+                stage.append(block(channels, width, stride))
+                channels = width * block.expansion
+            stages.append(nn.Sequential(*stage))
+        self.stages = nn.Sequential(*stages)
+        self.head = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(channels, num_classes),
+        )
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.head(self.stages(self.stem(images)))
+
+
+# chapters/10_resnet.ipynb, cell 49
+def small_resnet() -> ResNet:
+    """A 3x3 stem and one basic block per stage at 16, 32, 64 channels."""
+    return ResNet(
+        BasicBlock,
+        [1, 1, 1],
+        widths=(16, 32, 64),
+        num_classes=10,
+        in_channels=1,
+        small_input=True,
+    )
