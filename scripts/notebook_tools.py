@@ -41,7 +41,6 @@ NOT_YET_REVISED = {
     "06_lenet",
     "08_batchnorm_gap",
     "09_vgg_transfer",
-    "10_resnet",
 }
 
 KERNELSPEC = {
