@@ -289,7 +289,8 @@ def test_plot_history_labels_styles_and_axes():
     train_only = {
         key: run[key] for key in ("epoch", "train_loss", "train_acc")
     }
-    assert len(plot_history(train_only).axes[0].lines) == 1
+    untitled = plot_history(train_only)
+    assert len(untitled.axes[0].lines) == 1 and untitled.get_suptitle() == ""
     plt.close("all")
 
 
