@@ -31,6 +31,103 @@ class FashionDNN(nn.Module):
         return self.fc3(out)  # logits: one score per class, no softmax here
 
 
+# chapters/06_lenet.ipynb, cell 6
+class ScaledTanh(nn.Module):
+    """The paper's squashing function f(a) = 1.7159 tanh(2a/3): f(1) = 1."""
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return 1.7159 * torch.tanh(inputs * (2 / 3))
+
+
+class Subsampling(nn.Module):
+    """LeNet-5's S2 and S4: (sum of each 2x2 window) * coefficient + bias,
+    one trainable pair per map."""
+
+    kernel_size = stride = 2
+
+    def __init__(self, maps: int) -> None:
+        super().__init__()
+        # the coefficient starts at 1/4: the layer starts as average pooling
+        self.coefficient = nn.Parameter(torch.full((maps,), 0.25))
+        self.bias = nn.Parameter(torch.zeros(maps))
+
+    def extra_repr(self) -> str:
+        return f"maps={len(self.coefficient)}"
+
+    def forward(self, maps: torch.Tensor) -> torch.Tensor:
+        window_sums = 4 * F.avg_pool2d(maps, kernel_size=2, stride=2)
+        coefficient = self.coefficient.view(-1, 1, 1)
+        return window_sums * coefficient + self.bias.view(-1, 1, 1)
+
+
+# chapters/06_lenet.ipynb, cell 10
+class LeNet5(nn.Module):
+    """LeNet-5 for 28x28 grey images, which it pads to the paper's 32x32.
+
+    modern=False: the paper's scaled tanh and trainable subsampling.
+    modern=True: ReLU and 2x2 max pooling; all other layers the same.
+    """
+
+    def __init__(self, num_classes: int = 10, *, modern: bool = False) -> None:
+        super().__init__()
+        self.modern = modern
+
+        def squash() -> nn.Module:
+            return nn.ReLU() if modern else ScaledTanh()
+
+        def subsample(maps: int) -> nn.Module:
+            return nn.MaxPool2d(2) if modern else Subsampling(maps)
+
+        self.features = nn.Sequential(
+            OrderedDict(
+                pad=nn.ZeroPad2d(2),  # 28x28 -> 32x32, the paper's frame
+                C1=nn.Conv2d(1, 6, kernel_size=5),
+                C1_f=squash(),
+                S2=subsample(6),
+                S2_f=squash(),
+                C3=nn.Conv2d(6, 16, kernel_size=5),
+                C3_f=squash(),
+                S4=subsample(16),
+                S4_f=squash(),
+                C5=nn.Conv2d(16, 120, kernel_size=5),
+                C5_f=squash(),
+            )
+        )
+        self.classifier = nn.Sequential(
+            OrderedDict(
+                flatten=nn.Flatten(),
+                F6=nn.Linear(120, 84),
+                F6_f=squash(),
+                output=nn.Linear(84, num_classes),  # logits
+            )
+        )
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(images))
+
+
+# chapters/06_lenet.ipynb, cell 39
+def deep_cnn() -> nn.Sequential:
+    """Chapter 6's wide "deep CNN" (Raschka et al.): two 5x5 convolutions
+    with 32 and 64 maps, each followed by 2x2 max pooling, then 1024 units
+    with dropout and 10 outputs."""
+    return nn.Sequential(
+        OrderedDict(
+            conv1=nn.Conv2d(1, 32, kernel_size=5, padding=2),
+            relu1=nn.ReLU(),
+            pool1=nn.MaxPool2d(2),
+            conv2=nn.Conv2d(32, 64, kernel_size=5, padding=2),
+            relu2=nn.ReLU(),
+            pool2=nn.MaxPool2d(2),
+            flatten=nn.Flatten(),
+            fc1=nn.Linear(64 * 7 * 7, 1024),
+            relu3=nn.ReLU(),
+            dropout=nn.Dropout(0.5),
+            fc2=nn.Linear(1024, 10),
+        )
+    )
+
+
 # chapters/10_resnet.ipynb, cell 20
 def shortcut(in_channels: int, out_channels: int, stride: int) -> nn.Module:
     """The identity where the shapes agree, else a 1x1 convolution and BN."""
