@@ -45,9 +45,6 @@ import numpy as np
 import yaml
 from playwright.sync_api import sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from notebook_tools import NOT_YET_REVISED  # noqa: E402
-
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_FLAGS = [
     "--headless",
@@ -163,8 +160,6 @@ def check_page(
         " && p.scrollWidth > p.clientWidth + 1)"
         ".map(p => p.textContent.split('\\n').reduce((a, b) => a.length >= b.length ? a : b))"
     )
-    if name.split("/")[-1] in NOT_YET_REVISED:
-        wide = []  # not yet through the #30 pass
     problems += [
         f"{name}: code block scrolls sideways at 1280 px: {line[:60]!r}"
         for line in wide

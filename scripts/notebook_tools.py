@@ -34,11 +34,6 @@ BEGIN = (
     "# --- Colab setup (scripts/notebook_tools.py; a no-op outside Colab) ---"
 )
 END = "# --- end of Colab setup ---"
-# Chapters not yet through the third edition's readability pass (issue #30):
-# the page-fit, half-assert and no-regex checks (tests/test_notebooks.py) and
-# the browser check's sideways-scroll check skip them. This set only shrinks.
-NOT_YET_REVISED: set[str] = set()
-
 KERNELSPEC = {
     "name": "python3",
     "display_name": "Python 3 (ipykernel)",

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbval.plugin import get_sanitize_patterns
-from notebook_tools import NOT_YET_REVISED, setup_block
+from notebook_tools import setup_block
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -124,8 +124,6 @@ class TestChapter:
 
     def test_check_cells_are_collapsed_and_say_what_they_check(self, path):
         """Long verification sits in a folded cell that names its claim."""
-        if path.stem in NOT_YET_REVISED:
-            pytest.skip(f"{path.stem}: not yet through the #30 pass")
         notebook = nbformat.read(path, as_version=4)
         for index, cell in enumerate(code_cells(notebook)):
             tags = cell.metadata.get("tags", [])
@@ -143,8 +141,6 @@ class TestChapter:
 
     def test_visible_cells_teach_more_than_they_assert(self, path):
         """A visible code cell is at most half assert lines."""
-        if path.stem in NOT_YET_REVISED:
-            pytest.skip(f"{path.stem}: not yet through the #30 pass")
         notebook = nbformat.read(path, as_version=4)
         for index, cell in enumerate(code_cells(notebook)):
             if "hide-cell" in cell.metadata.get("tags", []):
@@ -171,8 +167,6 @@ class TestChapter:
 
     def test_code_fits_the_page(self, path):
         """The site shows about 78 characters of code: no line over 79."""
-        if path.stem in NOT_YET_REVISED:
-            pytest.skip(f"{path.stem}: not yet through the #30 pass")
         notebook = nbformat.read(path, as_version=4)
         for index, cell in enumerate(code_cells(notebook)):
             for line in cell.source.splitlines():
@@ -183,8 +177,6 @@ class TestChapter:
             assert "fmt: skip" not in cell.source, f"{path.name}: # fmt: skip"
 
     def test_chapters_parse_no_files_with_regular_expressions(self, path):
-        if path.stem in NOT_YET_REVISED:
-            pytest.skip(f"{path.stem}: not yet through the #30 pass")
         notebook = nbformat.read(path, as_version=4)
         for index, cell in enumerate(code_cells(notebook)):
             found = re.search(
