@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debian_packages=(dataset-fashion-mnist chromium fonts-noto-cjk)
+# poppler-utils: pdftotext, pdftoppm and pdfinfo read the book's PDF back (scripts/check_pdf.py)
+debian_packages=(dataset-fashion-mnist chromium fonts-noto-cjk poppler-utils)
 if command -v apt-get >/dev/null; then
   missing=()
   for package in "${debian_packages[@]}"; do
