@@ -55,11 +55,16 @@ def setup_block() -> str:
     return f"""{BEGIN}
 import sys
 
-# in Colab: fetch the course's utils; keep Colab's own torch
+# in Colab: fetch the course's utils; keep Colab's own torch (the course is
+# tested on torch 2.11 and 2.14, and expects 2.11 or newer)
 if "google.colab" in sys.modules:
     import os
     import subprocess
 
+    import torch
+
+    if tuple(map(int, torch.__version__.split(".")[:2])) < (2, 11):
+        print(f"torch {{torch.__version__}}: this course expects 2.11 or newer")
     if not os.path.isdir("/content/cnn-course"):
         repository = "{url}"
         clone = ["git", "clone", "-q", "--depth", "1", "--branch", "{branch}"]
