@@ -247,3 +247,75 @@ def small_resnet() -> ResNet:
         in_channels=1,
         small_input=True,
     )
+
+
+# chapters/13_faces_project.ipynb, cell 49
+from pathlib import Path
+
+from torchvision.datasets import CelebA
+from torchvision.datasets.utils import check_integrity
+from torchvision.transforms import v2
+
+# the annotation files torchvision's CelebA reads (beside img_align_celeba)
+CELEBA_FILES = (
+    "list_attr_celeba.txt",
+    "list_eval_partition.txt",
+    "identity_CelebA.txt",
+    "list_bbox_celeba.txt",
+    "list_landmarks_align_celeba.txt",
+)
+
+
+def celeba_folder(root: str | Path) -> Path:
+    """``root/celeba`` once it holds every file torchvision's CelebA reads,
+    unchanged (torchvision's MD5 sums); else an error naming the files."""
+    folder = Path(root) / CelebA.base_folder
+    needed = [*CELEBA_FILES, "img_align_celeba"]
+    missing = [name for name in needed if not (folder / name).exists()]
+    if missing:
+        raise FileNotFoundError(
+            f"{folder} lacks {', '.join(missing)}: put the five text files "
+            "there and unpack img_align_celeba.zip into it"
+        )
+    md5 = {name: digest for _, digest, name in CelebA.file_list}
+    changed = [
+        name
+        for name in CELEBA_FILES
+        if not check_integrity(str(folder / name), md5[name])
+    ]
+    if changed:
+        raise ValueError(
+            f"{', '.join(changed)} in {folder} differ from the files "
+            "torchvision knows (MD5): use the original text files, not a "
+            "converted copy such as a CSV file"
+        )
+    return folder
+
+
+def load_celeba_smiling(
+    root: str | Path, split: str, count: int, size: int = 64
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``count`` images of a CelebA split ("train", "valid" or
+    "test") as grey (count, 1, size, size) floats in [0, 1], and their
+    Smiling attribute as labels (1.0 smiling, 0.0 not)."""
+    celeba_folder(root)
+    prepare = v2.Compose(
+        [
+            v2.PILToTensor(),
+            v2.Grayscale(),
+            v2.CenterCrop(178),  # aligned photos: 178 wide, 218 high
+            v2.Resize((size, size), antialias=True),
+            v2.ToDtype(torch.float32, scale=True),
+        ]
+    )
+    dataset = CelebA(root, split=split, target_type="attr", transform=prepare)
+    if not 0 < count <= len(dataset):
+        raise ValueError(
+            f"count must be between 1 and {len(dataset)} for the {split!r} "
+            f"split, got {count}"
+        )
+    smiling = dataset.attr_names.index("Smiling")
+    pairs = [dataset[index] for index in range(count)]
+    images = torch.stack([image for image, _ in pairs])
+    labels = torch.stack([attributes[smiling] for _, attributes in pairs])
+    return images, labels.float()
