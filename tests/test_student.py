@@ -104,7 +104,7 @@ def written(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("site") / "student"
     result = run_script("--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert f"12 student notebooks and {ZIP}" in result.stdout
+    assert f"13 student notebooks and {ZIP}" in result.stdout
     return out
 
 
