@@ -55,8 +55,8 @@ def setup_block() -> str:
     return f"""{BEGIN}
 import sys
 
-# in Colab: fetch the course's utils; keep Colab's own torch (the course is
-# tested on torch 2.11 and 2.14, and expects 2.11 or newer)
+# in Colab: fetch the course's utils; keep Colab's own torch (this course
+# expects torch 2.11 or newer)
 if "google.colab" in sys.modules:
     import os
     import subprocess
