@@ -14,7 +14,7 @@ gradients during backward, so all ranks keep the same weights. Rank 0 alone
 prints, shows the progress bar and writes OUT/last.pt after every epoch
 (atomically); ``--resume`` continues from it, which is how
 ``torchrun --max-restarts=K`` carries on after a worker dies. The appendix
-chapters/12_multi_gpu explains each step.
+chapters/14_multi_gpu explains each step.
 
 From ``utils`` come the data, the models, the device and the seeds, and the
 training seam of every chapter: ``train_one_epoch`` (forward and loss under

@@ -2,11 +2,11 @@
 
     CNN_COURSE_DEVICE=cpu python scripts/train_fashion_vgg.py
 
-Writes ``checkpoints/fashion_vgg.pt`` (about 290 KB), which chapter 11 loads
+Writes ``checkpoints/fashion_vgg.pt`` (about 290 KB), which chapter 12 loads
 with ``utils.load_checkpoint`` to draw feature maps and class activation maps
 without training. It trains on the 55,000 images of the training split of
 ``utils.load_fashion_mnist`` only; the 5,000 validation images are held out
-(reported after every epoch, analysed in chapter 11) and the 10,000 test
+(reported after every epoch, analysed in chapter 12) and the 10,000 test
 images are scored once, at the end. The recipe is fixed, not tuned: AdamW
 (lr 2e-3, weight decay 1e-4), batch 128, a cosine schedule over 4 epochs
 stepped once per epoch, seed 0. The metadata records the recipe, the

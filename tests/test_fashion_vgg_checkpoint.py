@@ -1,4 +1,4 @@
-"""The committed Fashion-MNIST VGG checkpoint (chapter 11): it records how it
+"""The committed Fashion-MNIST VGG checkpoint (chapter 12): it records how it
 was made, and it still reaches the accuracies it records."""
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ def fashion_mnist_or_skip():
 def test_checkpoint_records_how_it_was_made():
     metadata = load_checkpoint(CHECKPOINT, VGGStyleNet())
     assert metadata["script"] == "scripts/train_fashion_vgg.py"
-    # trained on the training split only: chapter 11 analyses held-out images
+    # trained on the training split only: chapter 12 analyses held-out images
     assert metadata["trained_on"] == "train"
     assert metadata["train_images"] == 55_000
     assert metadata["held_out"] == ["val", "test"]
-    # the recipe, as chapter 11 describes it
+    # the recipe, as chapter 12 describes it
     assert metadata["epochs"] == 4 and metadata["batch_size"] == 128
     assert metadata["optimizer"] == "AdamW(lr=0.002, weight_decay=0.0001)"
     assert metadata["schedule"].startswith("CosineAnnealingLR(T_max=4)")
