@@ -12,10 +12,14 @@
 Outputs that are stored or compared (the pages, nbval, CI) come from the
 CPU without progress bars: :func:`for_stored_outputs`, used by
 ``conftest.py`` and ``scripts/notebook_tools.py``.
+
+The examples set a variable only inside ``patch.dict``, which restores the
+environment afterwards.
 """
 
 import os
 from pathlib import Path
+from unittest.mock import patch  # noqa: F401 (the examples use it)
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 VARIABLES = (
@@ -34,8 +38,9 @@ def _get(name: str) -> str:
 def device_request() -> str:
     """The device asked for in ``$CNN_COURSE_DEVICE``, or ``""``: choose.
 
-    >>> isinstance(device_request(), str)
-    True
+    >>> with patch.dict(os.environ, {"CNN_COURSE_DEVICE": " cuda:1 "}):
+    ...     device_request()
+    'cuda:1'
     """
     return _get("CNN_COURSE_DEVICE")
 
@@ -43,8 +48,9 @@ def device_request() -> str:
 def show_progress() -> bool:
     """``False`` when ``$CNN_COURSE_PROGRESS`` is ``0`` (stored pages, CI).
 
-    >>> isinstance(show_progress(), bool)
-    True
+    >>> with patch.dict(os.environ, {"CNN_COURSE_PROGRESS": "0"}):
+    ...     show_progress()
+    False
     """
     return _get("CNN_COURSE_PROGRESS") != "0"
 
@@ -52,8 +58,9 @@ def show_progress() -> bool:
 def data_root() -> Path:
     """``$CNN_COURSE_DATA``, or ``~/.cache/cnn-course``: the data cache.
 
-    >>> data_root().is_absolute() or not data_root().name
-    True
+    >>> with patch.dict(os.environ, {"CNN_COURSE_DATA": "/tmp/cache"}):
+    ...     data_root().as_posix()
+    '/tmp/cache'
     """
     return Path(
         _get("CNN_COURSE_DATA") or Path.home() / ".cache" / "cnn-course"
@@ -64,7 +71,8 @@ def fashion_mnist_source() -> tuple[Path, bool]:
     """The folder of the Fashion-MNIST files, and whether the user chose it
     (``$FASHION_MNIST_DIR``) rather than Debian's default.
 
-    >>> isinstance(fashion_mnist_source()[0], Path)
+    >>> with patch.dict(os.environ, {"FASHION_MNIST_DIR": ""}):
+    ...     fashion_mnist_source() == (DEBIAN_FASHION_MNIST, False)
     True
     """
     chosen = _get("FASHION_MNIST_DIR")
@@ -75,8 +83,9 @@ def for_stored_outputs() -> dict[str, str]:
     """The variables of a run whose outputs are stored or compared: the CPU
     (unless ``$CNN_COURSE_DEVICE`` names a device) and no progress bars.
 
-    >>> for_stored_outputs()["CNN_COURSE_PROGRESS"]
-    '0'
+    >>> with patch.dict(os.environ, {"CNN_COURSE_DEVICE": ""}):
+    ...     for_stored_outputs()
+    {'CNN_COURSE_DEVICE': 'cpu', 'CNN_COURSE_PROGRESS': '0'}
     """
     device = device_request() or "cpu"
     return {"CNN_COURSE_DEVICE": device, "CNN_COURSE_PROGRESS": "0"}
@@ -85,8 +94,9 @@ def for_stored_outputs() -> dict[str, str]:
 def backbone_choice() -> str:
     """``$CNN_COURSE_BACKBONE``: ``course`` (the default) or ``imagenet``.
 
-    >>> backbone_choice() in ("course", "imagenet")
-    True
+    >>> with patch.dict(os.environ, {"CNN_COURSE_BACKBONE": "ImageNet"}):
+    ...     backbone_choice()
+    'imagenet'
     """
     choice = _get("CNN_COURSE_BACKBONE").lower() or "course"
     if choice not in ("course", "imagenet"):
