@@ -13,9 +13,13 @@ setup:
 	bash scripts/setup.sh
 
 site:
-	rm -rf _build/html _build/.doctrees _build/jupyter_execute
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute _build/ko
 	.venv/bin/jupyter-book build . -W -n --keep-going
 	test -f _build/html/index.html  # a wrong jupyter-book version can exit 0 and build nothing
+	# the Korean edition (ko/: notebooks written by `notebook_tools.py translate`) under ko/
+	.venv/bin/jupyter-book build ko -W -n --keep-going --path-output _build/ko
+	test -f _build/ko/_build/html/index.html
+	cp -r _build/ko/_build/html _build/html/ko
 	$(PY) scripts/student.py  # the student notebooks and their zip, published with the site
 
 book: setup site pdf
