@@ -21,9 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 KO = ROOT / "ko"
 
 
-def source_hash(text: str) -> str:
-    """The first 16 hex digits of the SHA-256 of a cell's English source."""
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def source_hash(text: str | bytes) -> str:
+    """The first 16 hex digits of the SHA-256 of an English cell's source
+    (or of a whole page's bytes)."""
+    data = text.encode() if isinstance(text, str) else text
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def memory_path(notebook: Path) -> Path:
