@@ -57,10 +57,11 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def toc_pages() -> list[str]:
+def toc_pages(book: Path = ROOT) -> list[str]:
     """Document names in reading order, e.g. ['intro', 'chapters/01_why_cnn',
-    'glossary']."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    'glossary'], from the ``_toc.yml`` of the book in ``book`` (the English
+    book at the repository's root, or the Korean one in ``ko/``)."""
+    toc = yaml.safe_load((book / "_toc.yml").read_text())
     pages = [toc["root"]]
     for part in toc.get("parts", []):
         pages += [entry["file"] for entry in part.get("chapters") or []]
