@@ -249,6 +249,206 @@ def small_resnet() -> ResNet:
     )
 
 
+# chapters/11_training_recipes.ipynb, cell 3
+import copy
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from utils import VGGStyleNet
+
+
+# chapters/11_training_recipes.ipynb, cell 5
+# Fashion-MNIST's pixel mean and standard deviation (training images, [0, 1])
+FASHION_MEAN, FASHION_STD = 0.2860, 0.3530
+
+
+def standardize(images: torch.Tensor) -> torch.Tensor:
+    """uint8 images (N, 28, 28) to float (N, 1, 28, 28), mean 0, std 1,
+    stored channels-last (faster convolutions on the CPU)."""
+    x = images.unsqueeze(1).float().div(255)
+    x = (x - FASHION_MEAN) / FASHION_STD
+    return x.contiguous(memory_format=torch.channels_last)
+
+
+BACKGROUND = (0 - FASHION_MEAN) / FASHION_STD  # a black pixel, standardized
+
+
+def shift_batch(
+    images: torch.Tensor, generator: torch.Generator, max_shift: int = 2
+) -> torch.Tensor:
+    """Move each image by its own random whole-pixel offset, up to
+    ``max_shift`` each way; the uncovered border is background."""
+    n, _, h, w = images.shape
+    padded = F.pad(images, [max_shift] * 4, value=BACKGROUND)
+    dy, dx = torch.randint(0, 2 * max_shift + 1, (2, n), generator=generator)
+    rows = (dy[:, None] + torch.arange(h))[:, :, None]  # (n, h, 1)
+    cols = (dx[:, None] + torch.arange(w))[:, None, :]  # (n, 1, w)
+    picked = padded[torch.arange(n)[:, None, None], 0, rows, cols]
+    return picked.unsqueeze(1).contiguous(memory_format=torch.channels_last)
+
+
+# chapters/11_training_recipes.ipynb, cell 10
+def one_cycle(step: int, total: int, warmup: float = 0.2) -> float:
+    """The learning-rate factor at ``step`` of ``total``: a linear rise
+    from 0 to 1 over the first ``warmup`` of training, then a linear fall
+    to 0 at the end."""
+    progress = step / total
+    if progress < warmup:
+        return progress / warmup
+    return max(0.0, (1 - progress) / (1 - warmup))
+
+
+# chapters/11_training_recipes.ipynb, cell 12
+def shifted_views(images: torch.Tensor, views: int) -> list[torch.Tensor]:
+    """The images and up to four copies moved one pixel (right, left, down,
+    up), for test-time augmentation."""
+    moves = [(0, 1), (0, -1), (1, 0), (-1, 0)][: views - 1]
+    padded = F.pad(images, [1, 1, 1, 1], value=BACKGROUND)
+    h, w = images.shape[-2:]
+    out = [images]
+    for dy, dx in moves:
+        out.append(padded[..., 1 - dy : 1 - dy + h, 1 - dx : 1 - dx + w])
+    return out
+
+
+def tta_accuracy(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    views: int = 1,
+    batch_size: int = 1000,
+) -> float:
+    """Accuracy of the averaged softmax over ``views`` shifted copies of
+    each image (``views=1``: the images alone), in float32."""
+    was_training, correct = model.training, 0
+    model.eval()
+    with torch.inference_mode():
+        for start in range(0, len(images), batch_size):
+            batch = images[start : start + batch_size]
+            probs = sum(
+                model(view).float().softmax(1)
+                for view in shifted_views(batch, views)
+            )
+            hits = probs.argmax(1) == labels[start : start + batch_size]
+            correct += hits.sum().item()
+    model.train(was_training)
+    return correct / len(images)
+
+
+# chapters/11_training_recipes.ipynb, cell 14
+@dataclass
+class Recipe:
+    """Everything that defines one training run."""
+
+    epochs: int = 12
+    batch_size: int = 256
+    optimizer: str = "sgd"  # "sgd" (Nesterov momentum 0.9) or "adamw"
+    lr: float = 0.2  # the peak of the schedule
+    weight_decay: float = 5e-4  # on conv and linear weights only
+    schedule: str = "one-cycle"  # or "constant", "step"
+    warmup: float = 0.2  # one-cycle's rising share
+    label_smoothing: float = 0.1
+    max_shift: int = 2  # 0: no shift augmentation
+    ema: float = 0.0  # 0: no weight averaging
+    widths: tuple[int, ...] = (16, 32, 64)
+    bf16: bool = False  # bfloat16 autocast for training
+
+
+def lr_factor(recipe: Recipe, step: int, total: int) -> float:
+    if recipe.schedule == "one-cycle":
+        return one_cycle(step, total, recipe.warmup)
+    if recipe.schedule == "step":  # divide by 10 at 50% and 75%
+        return 0.1 ** ((step >= total // 2) + (step >= 3 * total // 4))
+    if recipe.schedule == "constant":
+        return 1.0
+    raise ValueError(
+        f"unknown schedule {recipe.schedule!r}: use 'one-cycle', 'step' "
+        "or 'constant'"
+    )
+
+
+def make_optimizer(recipe: Recipe, model: nn.Module) -> torch.optim.Optimizer:
+    weights = [p for p in model.parameters() if p.ndim > 1]
+    others = [p for p in model.parameters() if p.ndim <= 1]  # BN, biases
+    groups = [
+        {"params": weights, "weight_decay": recipe.weight_decay},
+        {"params": others, "weight_decay": 0.0},
+    ]
+    if recipe.optimizer == "sgd":
+        return torch.optim.SGD(
+            groups, lr=recipe.lr, momentum=0.9, nesterov=True
+        )
+    if recipe.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=recipe.lr)
+    raise ValueError(
+        f"unknown optimizer {recipe.optimizer!r}: use 'sgd' or 'adamw'"
+    )
+
+
+def train_recipe(
+    recipe: Recipe,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    seed: int = 0,
+    val: tuple[torch.Tensor, torch.Tensor] | None = None,
+    budget_s: float | None = None,
+    progress: bool = False,
+) -> tuple[nn.Module, list[dict]]:
+    """Train chapter 8's network from scratch with ``recipe`` on
+    standardized ``images``; after every epoch record the seconds so far
+    and (with ``val``) the validation accuracy. Stops early, with a
+    warning in the history, if ``budget_s`` seconds run out."""
+    start = time.perf_counter()
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    model = VGGStyleNet(widths=recipe.widths)
+    model = model.to(memory_format=torch.channels_last)
+    averaged = copy.deepcopy(model) if recipe.ema else None
+    optimizer = make_optimizer(recipe, model)
+    steps_per_epoch = math.ceil(len(images) / recipe.batch_size)
+    total, step, history = recipe.epochs * steps_per_epoch, 0, []
+    for epoch in tqdm(range(recipe.epochs), "epochs", disable=not progress):
+        order = torch.randperm(len(images), generator=generator)
+        for first in range(0, len(images), recipe.batch_size):
+            index = order[first : first + recipe.batch_size]
+            x, y = images[index], labels[index]
+            if recipe.max_shift:
+                x = shift_batch(x, generator, recipe.max_shift)
+            for group in optimizer.param_groups:
+                group["lr"] = recipe.lr * lr_factor(recipe, step, total)
+            with torch.autocast("cpu", torch.bfloat16, enabled=recipe.bf16):
+                loss = F.cross_entropy(
+                    model(x), y, label_smoothing=recipe.label_smoothing
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            if averaged is not None:  # weights: EMA; BN statistics: copied
+                with torch.no_grad():
+                    for a, p in zip(averaged.parameters(), model.parameters()):
+                        a.lerp_(p, 1 - recipe.ema)
+                    for a, b in zip(averaged.buffers(), model.buffers()):
+                        a.copy_(b)
+        final = averaged or model
+        row = {"epoch": epoch + 1, "seconds": time.perf_counter() - start}
+        if val is not None:
+            row["val_accuracy"] = tta_accuracy(final, *val)
+            row["seconds"] = time.perf_counter() - start
+        history.append(row)
+        if budget_s is not None and row["seconds"] > budget_s:
+            row["stopped"] = f"budget of {budget_s:g} s used up"
+            break
+    return averaged or model, history
+
+
 # chapters/13_faces_project.ipynb, cell 49
 from pathlib import Path
 
