@@ -13,21 +13,30 @@ setup:
 	bash scripts/setup.sh
 
 site:
-	rm -rf _build/html _build/.doctrees _build/jupyter_execute
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute _build/ko
 	.venv/bin/jupyter-book build . -W -n --keep-going
 	test -f _build/html/index.html  # a wrong jupyter-book version can exit 0 and build nothing
+	# the Korean edition (ko/: notebooks written by `notebook_tools.py translate`) under ko/
+	.venv/bin/jupyter-book build ko -W -n --keep-going --path-output _build/ko
+	test -f _build/ko/_build/html/index.html
+	cp -r _build/ko/_build/html _build/html/ko
 	$(PY) scripts/student.py  # the student notebooks and their zip, published with the site
 
 book: setup site pdf
 
 # The whole book as one PDF, _build/pdf/cnn-course.pdf (copied into the built site, which links
-# it): the one-page build printed by Chromium after MathJax, then read back and checked.
+# it): the one-page build printed by Chromium after MathJax, then read back and checked. The
+# same for the Korean edition (--book ko): _build/pdf/cnn-course-ko.pdf, into the Korean site.
 pdf: setup
-	rm -rf _build/pdf-site
+	rm -rf _build/pdf-site _build/pdf-site-ko
 	.venv/bin/jupyter-book build . --builder singlehtml --path-output _build/pdf-site -W -n --keep-going
 	$(PY) scripts/build_pdf.py _build/pdf-site/_build/singlehtml _build/pdf/cnn-course.pdf \
 		$(if $(wildcard _build/html/index.html),--copy-to _build/html)
 	$(PY) scripts/check_pdf.py _build/pdf/cnn-course.pdf
+	.venv/bin/jupyter-book build ko --builder singlehtml --path-output _build/pdf-site-ko -W -n --keep-going
+	$(PY) scripts/build_pdf.py --book ko _build/pdf-site-ko/_build/singlehtml _build/pdf/cnn-course-ko.pdf \
+		$(if $(wildcard _build/html/ko/index.html),--copy-to _build/html/ko)
+	$(PY) scripts/check_pdf.py --book ko _build/pdf/cnn-course-ko.pdf
 
 unit:
 	$(PY) -m pytest tests utils playground --doctest-modules -p no:cacheprovider

@@ -2,19 +2,25 @@
 
     python scripts/build_pdf.py _build/pdf-site/_build/singlehtml \\
         _build/pdf/cnn-course.pdf [--copy-to _build/html]
+    python scripts/build_pdf.py --book ko \\
+        _build/pdf-site-ko/_build/singlehtml _build/pdf/cnn-course-ko.pdf \\
+        [--copy-to _build/html/ko]
 
 ``make pdf`` builds the singlehtml site (``jupyter-book build . --builder
-singlehtml``) and runs this script, then ``scripts/check_pdf.py``. The page is
-served over HTTP on 127.0.0.1 and nothing may leave the machine; Debian's
-``chromium`` is driven by Playwright (``$CHROMIUM`` names another). Before
-printing, the script waits until MathJax has typeset every formula (and fails
-if one is left as TeX), every image is decoded and the fonts are loaded; it
-turns each collapsed check cell into the one line of its claim and puts a
-note with the chapter's web address under each convolution playground, whose
-canvases print as a still picture of its first setting. The print styles
-are ``_static/print.css``. Chromium writes PDF bookmarks from the headings
-(``outline=True``) and a tagged PDF (``tagged=True``). The PDF is written to
-a temporary file and renamed, so a failed run leaves no half-written PDF.
+singlehtml``) and runs this script, then ``scripts/check_pdf.py``; then the
+same for the Korean edition (``--book ko``: the book whose ``_config.yml`` and
+``_toc.yml`` are in ``ko/``). The page is served over HTTP on 127.0.0.1 and
+nothing may leave the machine; Debian's ``chromium`` is driven by Playwright
+(``$CHROMIUM`` names another). Before printing, the script waits until MathJax
+has typeset every formula (and fails if one is left as TeX), every image is
+decoded and the fonts are loaded; it turns each collapsed check cell into the
+one line of its claim and puts a note with the chapter's web address under
+each convolution playground, whose canvases print as a still picture of its
+first setting; these notes are in the book's language
+(``sphinx.config.language``; ``NOTES``). The print styles are
+``_static/print.css``. Chromium writes PDF bookmarks from the headings
+(``outline=True``) and a tagged PDF (``tagged=True``). The PDF is written to a
+temporary file and renamed, so a failed run leaves no half-written PDF.
 """
 
 from __future__ import annotations
@@ -41,6 +47,29 @@ from check_site import CHROMIUM_FLAGS, serve, toc_pages  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_MS = 180_000  # the whole book is one page: typesetting takes a while
 
+# The notes the PDF adds, in the book's language (``sphinx.config.language``
+# of its _config.yml; English when unset). check_pdf.py looks for them.
+NOTES = {
+    "en": {
+        # after the title of each closed solution
+        "solution": "(on the website)",
+        # after the claim of each collapsed check cell
+        "check": "(a collapsed check cell on the website asserts this)",
+        # under each playground, before the chapter's web address
+        "playground": "Printed as a still picture of its first setting. "
+        "The interactive playground (choose the input, the kernel, padding, "
+        "stride and dilation, and see where each output number comes from) "
+        "is on the course website: ",
+    },
+    "ko": {
+        "solution": "(웹사이트에서)",
+        "check": "(웹사이트의 접힌 확인 셀이 이를 검사한다)",
+        "playground": "첫 설정의 정지 화면으로 인쇄했다. 입력, 커널, 패딩, "
+        "스트라이드, 팽창을 직접 골라 보고 출력의 각 수가 어디에서 오는지 "
+        "확인할 수 있는 대화형 플레이그라운드는 강좌 웹사이트에 있다: ",
+    },
+}
+
 FOOTER = (
     '<div style="font-size:8px;width:100%;text-align:center;color:#555;'
     'font-family:sans-serif"><span class="title"></span> \u00b7 '
@@ -50,7 +79,7 @@ FOOTER = (
 
 # Turns each collapsed check cell into the line of its claim, and returns
 # how many it turned.
-CHECK_NOTES_JS = """() => {
+CHECK_NOTES_JS = """(suffix) => {
   let count = 0;
   for (const cell of document.querySelectorAll('div.cell.tag_hide-cell')) {
     const details = cell.querySelector('details.hide');
@@ -65,8 +94,7 @@ CHECK_NOTES_JS = """() => {
     }
     const note = document.createElement('p');
     note.className = 'print-check-note';
-    note.textContent = claim.join(' ')
-      + ' (a collapsed check cell on the website asserts this)';
+    note.textContent = claim.join(' ') + ' ' + suffix;
     cell.insertBefore(note, details);
     count += 1;
   }
@@ -75,7 +103,7 @@ CHECK_NOTES_JS = """() => {
 
 # Puts a note under each playground: where it can be used. Returns the
 # chapters' document names in the order of the playgrounds.
-PLAYGROUND_NOTES_JS = """(site) => {
+PLAYGROUND_NOTES_JS = """([site, text]) => {
   const starts = [...document.querySelectorAll('span[id^="document-"]')];
   const names = [];
   for (const widget of document.querySelectorAll('.cnnpg')) {
@@ -89,10 +117,7 @@ PLAYGROUND_NOTES_JS = """(site) => {
     const url = site + name + '.html';
     const note = document.createElement('p');
     note.className = 'cnnpg-print-note';
-    note.append('Printed as a still picture of its first setting. '
-      + 'The interactive playground (choose the input, the kernel, padding, '
-      + 'stride and dilation, and see where each output number comes from) '
-      + 'is on the course website: ');
+    note.append(text);
     const link = document.createElement('a');
     link.href = url;
     link.textContent = url;
@@ -104,13 +129,13 @@ PLAYGROUND_NOTES_JS = """(site) => {
 }"""
 
 # Says where a closed solution is; returns how many solutions are closed.
-SOLUTION_NOTES_JS = """() => {
+SOLUTION_NOTES_JS = """(text) => {
   const titles = document.querySelectorAll(
     '.solution.toggle-hidden > .admonition-title');
   for (const title of titles) {
     const note = document.createElement('span');
     note.className = 'print-solution-note';
-    note.textContent = ' (on the website)';
+    note.textContent = ' ' + text;
     title.append(note);
   }
   return titles.length;
@@ -153,7 +178,9 @@ BROKEN_IMAGES_JS = """() => [...document.images]
 
 def site_url(config_path: Path) -> str:
     """The published site's address, ending in '/': ``html.baseurl`` of
-    ``_config.yml``, else the GitHub Pages address of ``repository.url``."""
+    ``_config.yml``, else the GitHub Pages address of ``repository.url``
+    followed by ``repository.path_to_book`` (make site publishes the book in
+    ``ko/`` under ``ko/`` of the English site)."""
     config = yaml.safe_load(config_path.read_text()) or {}
     base = (config.get("html") or {}).get("baseurl")
     if base:
@@ -170,7 +197,11 @@ def site_url(config_path: Path) -> str:
             "html.baseurl to the published site's address"
         )
     owner, name = match.groups()
-    return f"https://{owner.lower()}.github.io/{name}/"
+    folder = str((config.get("repository") or {}).get("path_to_book") or "")
+    folder = folder.strip("/")
+    return f"https://{owner.lower()}.github.io/{name}/" + (
+        f"{folder}/" if folder else ""
+    )
 
 
 def book_title(config_path: Path) -> str:
@@ -179,18 +210,47 @@ def book_title(config_path: Path) -> str:
     )
 
 
+def book_language(config_path: Path) -> str:
+    """The book's ``sphinx.config.language`` (``ko``), English when unset."""
+    config = yaml.safe_load(config_path.read_text()) or {}
+    sphinx_config = (config.get("sphinx") or {}).get("config") or {}
+    return str(sphinx_config.get("language") or "en")
+
+
+def notes_for(language: str) -> dict[str, str]:
+    """The notes the PDF adds, in ``language`` (``ko``, or ``ko_KR``)."""
+    notes = NOTES.get(language) or NOTES.get(re.split(r"[_-]", language)[0])
+    if notes is None:
+        raise ValueError(
+            f"the book's language is {language!r}, and the PDF has no notes "
+            f"in it (only {sorted(NOTES)}): add them to NOTES in "
+            "scripts/build_pdf.py, and what its build prints to PRINTED in "
+            "scripts/check_pdf.py"
+        )
+    return notes
+
+
 def print_book(
-    site_dir: Path, pdf_path: Path, config_path: Path
+    site_dir: Path, pdf_path: Path, book: Path = ROOT
 ) -> dict[str, object]:
-    """Print a singlehtml build (its root page, ``_toc.yml``'s root) to
-    ``pdf_path``."""
-    page_file = site_dir / f"{toc_pages()[0]}.html"
+    """Print a singlehtml build (its root page, ``_toc.yml``'s root) of the
+    book in the folder ``book`` to ``pdf_path``."""
+    config_path = book / "_config.yml"
+    if not (config_path.exists() and (book / "_toc.yml").exists()):
+        raise FileNotFoundError(
+            f"--book {book}: no _config.yml and _toc.yml there; give the "
+            "folder of a book (the repository's root, or ko)"
+        )
+    page_file = site_dir / f"{toc_pages(book)[0]}.html"
     if not page_file.exists():
         candidates = sorted(p.name for p in site_dir.glob("*.html"))
+        is_root = book.resolve() == ROOT
         raise FileNotFoundError(
             f"{page_file} is missing (found {candidates or 'no HTML'}): build "
-            "the one-page site first with `jupyter-book build . --builder "
-            "singlehtml --path-output _build/pdf-site` (make pdf does)"
+            "the one-page site first with `jupyter-book build "
+            f"{'.' if is_root else os.path.relpath(book, ROOT)} --builder "
+            "singlehtml --path-output _build/pdf-site"
+            f"{'' if is_root else '-' + book.resolve().name}` (make pdf does)"
         )
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     if not Path(chromium).exists():
@@ -200,6 +260,7 @@ def print_book(
         )
     site = site_url(config_path)
     title = book_title(config_path)
+    notes = notes_for(book_language(config_path))
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
     server, base = serve(site_dir)
     outside: list[str] = []
@@ -250,9 +311,15 @@ def print_book(
                 "() => document.querySelectorAll('article mjx-container')"
                 ".length"
             )
-            report["check_notes"] = page.evaluate(CHECK_NOTES_JS)
-            report["closed_solutions"] = page.evaluate(SOLUTION_NOTES_JS)
-            report["playgrounds"] = page.evaluate(PLAYGROUND_NOTES_JS, site)
+            report["check_notes"] = page.evaluate(
+                CHECK_NOTES_JS, notes["check"]
+            )
+            report["closed_solutions"] = page.evaluate(
+                SOLUTION_NOTES_JS, notes["solution"]
+            )
+            report["playgrounds"] = page.evaluate(
+                PLAYGROUND_NOTES_JS, [site, notes["playground"]]
+            )
             report["links_to_site"] = page.evaluate(
                 ABSOLUTE_LINKS_JS, [site, page_file.name]
             )
@@ -418,11 +485,17 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="also put the PDF into this folder (the html site, to publish)",
     )
-    parser.add_argument("--config", type=Path, default=ROOT / "_config.yml")
+    parser.add_argument(
+        "--book",
+        type=Path,
+        default=ROOT,
+        help="the book's folder, with its _config.yml and _toc.yml (default: "
+        "the repository's root; ko for the Korean edition)",
+    )
     args = parser.parse_args(argv)
     start = time.monotonic()
     try:
-        report = print_book(args.site_dir, args.pdf, args.config)
+        report = print_book(args.site_dir, args.pdf, args.book)
         copied = (
             copy_atomically(args.pdf, args.copy_to) if args.copy_to else None
         )

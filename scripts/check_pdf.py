@@ -1,14 +1,17 @@
 """Check the PDF of the book that ``make pdf`` prints.
 
     python scripts/check_pdf.py _build/pdf/cnn-course.pdf
+    python scripts/check_pdf.py --book ko _build/pdf/cnn-course-ko.pdf
 
 What a reader of the PDF would notice, read back from the file with
 poppler's ``pdfinfo``, ``pdftotext`` and ``pdftoppm`` and with pypdf:
 
 - the page count is sane for the table of contents (not a few pages of a
   failed print, not thousands of pages of a layout gone wrong);
-- every page of ``_toc.yml`` has its title (the first heading of its source)
-  in the text layer, and a bookmark (PDF outline entry) with that title;
+- every page of the book's ``_toc.yml`` (``--book``: the repository's root,
+  or ``ko`` for the Korean edition) has its title (the first heading of its
+  source) in the text layer, and a bookmark (PDF outline entry) with that
+  title;
 - no TeX that MathJax should have typeset survives in the text (``$$``,
   ``\\frac``, ``\\mathbf`` ...);
 - Korean text is in the text layer, and every Korean character sampled is
@@ -16,9 +19,10 @@ poppler's ``pdfinfo``, ``pdftotext`` and ``pdftoppm`` and with pypdf:
   would draw empty boxes: tofu);
 - no collapsed cell's toggle, solution button or playground control is
   printed, and every exercise's solution prints closed (its title followed
-  by "(on the website)");
+  by "(on the website)"; in the book's language, ``PRINTED``);
 - the first page, the first playground's page and a middle page render to
-  PNG (``_build/pdf/pages/``) and are not blank.
+  PNG (``_build/pdf/pages/cnn-course/`` for ``cnn-course.pdf``) and are not
+  blank.
 
 Exits non-zero with a list of problems. ``poppler-utils`` provides the
 ``pdf*`` commands (scripts/setup.sh installs it).
@@ -26,6 +30,7 @@ Exits non-zero with a list of problems. ``poppler-utils`` provides the
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import shutil
@@ -36,6 +41,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from build_pdf import book_language, notes_for  # noqa: E402
 from check_site import toc_pages  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,23 +59,52 @@ TEX_LEFT_OVER = re.compile(
 HANGUL = re.compile("[\uac00-\ud7a3]")
 CJK_FONT = re.compile(r"Noto(Sans|Serif)CJK", re.IGNORECASE)
 KOREAN_PAGES_SAMPLED = 3
-PLAYGROUND_NOTE = "Printed as a still picture of its first setting"
-# text that only the screen may show, and what printing it means
-SCREEN_ONLY = {
-    "Show code cell": "a collapsed cell's toggle is printed",
-    "Hide code cell": "a collapsed cell is printed open",
-    "Click to show": "a solution's toggle button is printed",
+# What the singlehtml build prints in each language (sphinx.config.language)
+# besides build_pdf.py's NOTES. MyST-NB's toggle of a collapsed cell and the
+# playground's controls are English in the Korean build too;
+# sphinx-togglebutton and sphinx-exercise have Korean strings.
+PLAYGROUND_CONTROLS = {
     "Slide the window": "a playground's controls are printed",
     "Or load your own image": "a playground's controls are printed",
 }
-SOLUTION = re.compile(
-    r"Solution to\s*Exercise\s*[\d.]+\s*(\(on the website\))?"
-)
+PRINTED = {
+    "en": {
+        # the start of a solution's title, before the exercise's number
+        "solution": r"Solution to\s*Exercise",
+        # text that only the screen may show, and what printing it means
+        "screen_only": {
+            "Show code cell": "a collapsed cell's toggle is printed",
+            "Hide code cell": "a collapsed cell is printed open",
+            "Click to show": "a solution's toggle button is printed",
+            **PLAYGROUND_CONTROLS,
+        },
+    },
+    "ko": {
+        "solution": r"해답\s*연습",  # "해답 연습 3.2"
+        "screen_only": {
+            "Show code cell": "a collapsed cell's toggle is printed",
+            "Hide code cell": "a collapsed cell is printed open",
+            "표시하려면 클릭": "a solution's toggle button is printed",
+            **PLAYGROUND_CONTROLS,
+        },
+    },
+}
 
 
-def document_title(name: str) -> str:
+def spaced(text: str) -> str:
+    """A pattern for ``text`` that also matches it with white space added or
+    missing anywhere (the text layer breaks a Korean line between any two
+    syllables)."""
+    return r"\s*".join(re.escape(c) for c in text if not c.isspace())
+
+
+def compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def document_title(name: str, book: Path = ROOT) -> str:
     """The first ``# `` heading of a _toc.yml document, as plain text."""
-    notebook = ROOT / f"{name}.ipynb"
+    notebook = book / f"{name}.ipynb"
     if notebook.exists():
         cells = json.loads(notebook.read_text())["cells"]
         lines = [
@@ -79,7 +114,7 @@ def document_title(name: str) -> str:
             for line in "".join(cell["source"]).splitlines()
         ]
     else:
-        lines = (ROOT / f"{name}.md").read_text().splitlines()
+        lines = (book / f"{name}.md").read_text().splitlines()
     heading = next((line for line in lines if line.startswith("# ")), None)
     if heading is None:
         raise ValueError(f"{name}: no '# ' heading, so no title to look for")
@@ -145,16 +180,29 @@ def not_blank(png: Path) -> float:
     return float((pixels.min(axis=-1) < 0.9).mean())
 
 
-def check(pdf: Path, pages_dir: Path) -> tuple[list[str], dict]:
+def check(
+    pdf: Path, pages_dir: Path, book: Path = ROOT
+) -> tuple[list[str], dict]:
     problems: list[str] = []
     facts: dict = {}
     if not pdf.exists():
         return [f"{pdf} is missing: run make pdf"], facts
+    language = book_language(book / "_config.yml")
+    notes = notes_for(language)
+    printed = PRINTED.get(language) or PRINTED.get(
+        re.split(r"[_-]", language)[0]
+    )
+    if printed is None:
+        raise ValueError(
+            f"the book's language is {language!r}: add what its build "
+            "prints to PRINTED in scripts/check_pdf.py"
+        )
+    facts["language"] = language
     info = run(["pdfinfo", str(pdf)])
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
     facts["pages"] = pages
     facts["MiB"] = round(pdf.stat().st_size / 2**20, 1)
-    documents = toc_pages()
+    documents = toc_pages(book)
     low = MIN_PAGES_PER_DOCUMENT * len(documents)
     high = MAX_PAGES_PER_DOCUMENT * len(documents)
     if not low <= pages <= high:
@@ -176,7 +224,7 @@ def check(pdf: Path, pages_dir: Path) -> tuple[list[str], dict]:
     bookmarks = outline_titles(reader)
     facts["bookmarks"] = len(bookmarks)
     for name in documents:
-        title = squeeze(document_title(name))
+        title = squeeze(document_title(name, book))
         if re.sub(r"\s+", "", title) not in compact_text:
             problems.append(f"{name}: its title {title!r} is not in the text")
         numbered = re.compile(rf"(?:\d+\.\s+)?{re.escape(title)}")
@@ -196,16 +244,19 @@ def check(pdf: Path, pages_dir: Path) -> tuple[list[str], dict]:
             f"raw TeX in the text (MathJax did not typeset it): {around!r}"
         )
 
-    for screen_text, meaning in SCREEN_ONLY.items():
-        if screen_text in text:
+    for screen_text, meaning in printed["screen_only"].items():
+        if compact(screen_text) in compact_text:
             problems.append(f"{meaning}: {screen_text!r} is in the text")
-    solutions = SOLUTION.findall(text)
+    solution = re.compile(
+        rf"{printed['solution']}\s*[\d.]+\s*({spaced(notes['solution'])})?"
+    )
+    solutions = solution.findall(text)
     facts["solutions"] = len(solutions)
     if solutions.count("") or not solutions:
         problems.append(
             f"{solutions.count('')} of {len(solutions)} solutions are "
             "printed open (each should print closed, its title followed by "
-            "'(on the website)')"
+            f"{notes['solution']!r})"
         )
 
     korean_pages = [i for i, t in enumerate(page_texts) if HANGUL.search(t)]
@@ -230,8 +281,11 @@ def check(pdf: Path, pages_dir: Path) -> tuple[list[str], dict]:
                 "Debian's fonts-noto-cjk (scripts/setup.sh does)"
             )
 
+    # the note's first sentence (build_pdf.py's NOTES)
+    playground_note = compact(re.split(r"(?<=[.:])\s", notes["playground"])[0])
     playground = next(
-        (i for i, t in enumerate(page_texts) if PLAYGROUND_NOTE in t), None
+        (i for i, t in enumerate(page_texts) if playground_note in compact(t)),
+        None,
     )
     if playground is None:
         problems.append("no playground note in the text (build_pdf.py adds)")
@@ -257,9 +311,32 @@ def check(pdf: Path, pages_dir: Path) -> tuple[list[str], dict]:
 
 
 def main(argv: list[str]) -> int:
-    pdf = Path(argv[0]) if argv else ROOT / "_build" / "pdf" / "cnn-course.pdf"
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "pdf",
+        type=Path,
+        nargs="?",
+        default=ROOT / "_build" / "pdf" / "cnn-course.pdf",
+        help="the PDF to check (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--book",
+        type=Path,
+        default=ROOT,
+        help="the book's folder, with its _config.yml and _toc.yml (default: "
+        "the repository's root; ko for the Korean edition)",
+    )
+    args = parser.parse_args(argv)
+    pdf = args.pdf
     try:
-        problems, facts = check(pdf, pdf.parent / "pages")
+        if not (args.book / "_config.yml").exists():
+            raise FileNotFoundError(
+                f"--book {args.book}: no _config.yml there; give the folder "
+                "of a book (the repository's root, or ko)"
+            )
+        problems, facts = check(
+            pdf, pdf.parent / "pages" / pdf.stem, args.book
+        )
     except (FileNotFoundError, ValueError) as error:
         print(f"check_pdf: {error}", file=sys.stderr)
         return 1

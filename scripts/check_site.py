@@ -57,10 +57,11 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def toc_pages() -> list[str]:
+def toc_pages(book: Path = ROOT) -> list[str]:
     """Document names in reading order, e.g. ['intro', 'chapters/01_why_cnn',
-    'glossary']."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    'glossary'], from the ``_toc.yml`` of the book in ``book`` (the English
+    book at the repository's root, or the Korean one in ``ko/``)."""
+    toc = yaml.safe_load((book / "_toc.yml").read_text())
     pages = [toc["root"]]
     for part in toc.get("parts", []):
         pages += [entry["file"] for entry in part.get("chapters") or []]
@@ -171,6 +172,46 @@ def check_page(
         for e in errors
         if e not in KNOWN_CONSOLE_NOISE
     ]
+
+
+def check_language_switch(page, name: str, other: str, problems: list) -> None:
+    """The page links to the same page in the other edition (``other``,
+    e.g. ``ko/chapters/05_pooling``); the broken-link check above tells
+    whether that page exists."""
+    link = page.locator("p.language-switch a")
+    if link.count() != 1:
+        problems.append(f"{name}: no link to the other edition ({other})")
+        return
+    href = urldefrag(link.first.evaluate("a => a.href"))[0]
+    if not href.endswith(f"/{other}.html"):
+        problems.append(
+            f"{name}: the language switch goes to {href}, not {other}"
+        )
+
+
+# Two different Hangul syllables drawn in the page's own font: if their pixels
+# are identical, both are the same empty box (tofu) and no Korean font is used.
+HANGUL_TOFU = """() => {
+  const element = document.querySelector('article p') || document.body;
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 48;
+  const pen = canvas.getContext('2d');
+  pen.font = '32px ' + getComputedStyle(element).fontFamily;
+  const draw = (text) => {
+    pen.clearRect(0, 0, 48, 48);
+    pen.fillText(text, 4, 36);
+    return Array.from(pen.getImageData(0, 0, 48, 48).data).join(',');
+  };
+  return draw('합') === draw('곱');
+}"""
+
+
+def check_hangul_glyphs(page, name: str, problems: list) -> None:
+    if page.evaluate(HANGUL_TOFU):
+        problems.append(
+            f"{name}: Korean text is drawn as empty boxes (tofu): "
+            "install fonts-noto-cjk"
+        )
 
 
 def check_solution_toggle(page, name: str, toggle, problems: list) -> None:
@@ -708,6 +749,7 @@ def main(html_dir: Path) -> int:
         for name in pages:
             page = context.new_page()
             check_page(page, base, name, html_dir, shots, problems)
+            check_language_switch(page, name, f"ko/{name}", problems)
             if name.startswith("chapters/"):
                 colab = page.locator("a[href*='colab.research.google.com']")
                 hrefs = [
@@ -730,6 +772,20 @@ def main(html_dir: Path) -> int:
                 )
                 playground_shots = True
             page.close()
+        for name in pages:  # the Korean edition: the same pages under ko/
+            page = context.new_page()
+            check_page(page, base, f"ko/{name}", html_dir, shots, problems)
+            check_language_switch(page, f"ko/{name}", name, problems)
+            check_hangul_glyphs(page, f"ko/{name}", problems)
+            page.close()
+        page = context.new_page()
+        page.goto(urljoin(base, "ko/search.html?q=합성곱"), wait_until="load")
+        try:
+            page.wait_for_selector("ul.search li", timeout=20_000)
+        except Exception:
+            problems.append("Korean search: no result for '합성곱'")
+        page.screenshot(path=str(shots / "search_ko.png"), full_page=True)
+        page.close()
         page = context.new_page()
         page.goto(
             urljoin(base, "search.html?q=convolution"), wait_until="load"
@@ -744,7 +800,10 @@ def main(html_dir: Path) -> int:
     problems += [
         f"request leaving the machine: {url}" for url in sorted(set(outside))
     ]
-    print(f"checked {len(pages)} pages + search; screenshots in {shots}")
+    print(
+        f"checked {len(pages)} pages in each edition + both searches; "
+        f"screenshots in {shots}"
+    )
     for problem in problems:
         print("PROBLEM:", problem)
     return 1 if problems else 0

@@ -3,6 +3,7 @@
     python scripts/notebook_tools.py sync                 # write the setup cell into every chapter
     python scripts/notebook_tools.py run chapters/03_*.ipynb   # execute top to bottom, in place
     python scripts/notebook_tools.py export               # write course_models.py
+    python scripts/notebook_tools.py translate            # write ko/chapters/*.ipynb
 
 Models used in more than one place (a later chapter, ``bench/``, ``scripts/``) are written once,
 in the chapter that teaches them, in code cells tagged ``export`` that hold only definitions;
@@ -219,6 +220,11 @@ if __name__ == "__main__":
         target = ROOT / "course_models.py"
         target.write_text(ruff_formatted(exported_models(notebooks)))
         print(f"{target.name}: written from the cells tagged export")
+    elif command == "translate":  # the Korean edition (scripts/translation.py)
+        from translation import write_all
+
+        for path in write_all(notebooks):
+            print(f"{path.relative_to(ROOT)}: written")
     elif command == "run":
         for nb in notebooks:
             print(f"{nb}: executed in {run(nb):.1f} s", flush=True)

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from test_book import book_sources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +63,11 @@ def test_check_pdf_of_a_missing_file_says_to_run_make_pdf(tmp_path):
             "repository:\n  url: https://github.com/a/b\n",
             "https://example.org/book/",
         ),
+        (  # the Korean edition: make site publishes ko/ under ko/
+            "repository:\n  url: https://github.com/cnn-course/cnn-course\n"
+            '  path_to_book: "ko"\n',
+            "https://cnn-course.github.io/cnn-course/ko/",
+        ),
     ],
 )
 def test_the_pdf_links_to_the_published_site(tmp_path, config, address):
@@ -75,6 +81,55 @@ def test_a_site_address_that_cannot_be_told_is_a_clear_error(tmp_path):
     path.write_text("repository:\n  url: https://gitlab.com/a/b\n")
     with pytest.raises(ValueError, match="set html.baseurl"):
         build_pdf.site_url(path)
+
+
+def test_each_edition_gets_the_notes_in_its_language():
+    """The notes build_pdf.py adds follow sphinx.config.language of the
+    book's _config.yml: the Korean edition's are Korean."""
+    assert build_pdf.book_language(ROOT / "_config.yml") == "en"
+    assert build_pdf.book_language(ROOT / "ko" / "_config.yml") == "ko"
+    english, korean = build_pdf.notes_for("en"), build_pdf.notes_for("ko")
+    assert english["solution"] == "(on the website)"
+    assert korean["solution"] == "(웹사이트에서)"
+    assert set(korean) == set(english)
+    assert all(re.search("[\uac00-\ud7a3]", note) for note in korean.values())
+    assert build_pdf.notes_for("ko_KR") == korean
+
+
+def test_a_book_in_a_language_without_notes_is_a_clear_error():
+    with pytest.raises(ValueError, match="add them to NOTES"):
+        build_pdf.notes_for("fr")
+
+
+def test_the_korean_book_links_the_print_styles():
+    """Jupyter Book links the .css files of ko/_static only, and ko/ takes
+    the English _static (html_static_path): without html_css_files, the
+    Korean PDF would print toggles and playground controls."""
+    config = yaml.safe_load((ROOT / "ko" / "_config.yml").read_text())
+    linked = config["sphinx"]["config"].get("html_css_files", [])
+    styles = sorted(p.name for p in (ROOT / "_static").glob("*.css"))
+    assert "print.css" in styles
+    assert sorted(linked) == styles
+
+
+def test_build_pdf_of_the_korean_book_names_its_one_page_build(tmp_path):
+    pdf = tmp_path / "book-ko.pdf"
+    result = run_script(
+        "build_pdf.py", "--book", "ko", str(tmp_path / "nothing"), str(pdf)
+    )
+    assert result.returncode == 1
+    assert "intro.html is missing" in result.stderr
+    assert "jupyter-book build ko --builder singlehtml" in result.stderr
+    assert "--path-output _build/pdf-site-ko" in result.stderr
+    assert not pdf.exists()
+
+
+def test_check_pdf_of_a_folder_that_is_no_book_says_so(tmp_path):
+    result = run_script(
+        "check_pdf.py", "--book", str(tmp_path), str(tmp_path / "x.pdf")
+    )
+    assert result.returncode == 1
+    assert "no _config.yml there" in result.stderr
 
 
 def test_a_link_to_a_heading_with_math_gives_its_own_text():
