@@ -6,8 +6,10 @@ The models come from ``course_models`` (exported from the chapters) and
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+from pathlib import Path
 
 import torch
 
@@ -49,3 +51,11 @@ def table(header: list[str], rows: list[list]) -> str:
     ]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write ``data`` as JSON whole or not at all: a temporary file, then a
+    rename, so a half-written file never gets the name."""
+    partial = path.with_name(f"{path.name}.partial")
+    partial.write_text(json.dumps(data, indent=1) + "\n")
+    partial.replace(path)

@@ -21,7 +21,6 @@ on the validation set after every epoch and on the test set once, at the end.
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 import time
@@ -31,7 +30,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from common import machine  # noqa: E402
+from common import machine, write_json  # noqa: E402
 
 from course_models import LeNet5, deep_cnn  # noqa: E402
 from utils import (  # noqa: E402
@@ -159,9 +158,7 @@ def main() -> None:
         "learning_rates": rates,
         "runs": runs,
     }
-    partial = args.json.with_name(f"{args.json.name}.partial")
-    partial.write_text(json.dumps(result, indent=1) + "\n")
-    partial.replace(args.json)  # a half-written file never gets the name
+    write_json(args.json, result)
     print(f"total: {time.perf_counter() - started:.0f} s")
 
 

@@ -39,7 +39,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from common import machine  # noqa: E402
+from common import machine, write_json  # noqa: E402
 
 import utils  # noqa: E402
 from course_models import (  # noqa: E402
@@ -121,13 +121,6 @@ def spread(values: list[float]) -> dict:
     }
 
 
-def write(out: dict, path: Path) -> None:
-    """Write ``out`` whole or not at all (a temporary file, then a rename)."""
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(out, indent=1) + "\n")
-    partial.replace(path)
-
-
 def timed_runs(recipe: Recipe, seeds: list[int], budget: float) -> dict:
     out = {
         "machine": machine(),
@@ -182,7 +175,7 @@ def ablate(out: dict, recipe: Recipe, seeds: list[int], path: Path) -> None:
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
         }
         print(name, table[name], flush=True)
-        write(out, path)
+        write_json(path, out)
 
 
 def main() -> None:
@@ -211,7 +204,7 @@ def main() -> None:
         out = json.loads(args.json.read_text())
     else:
         out = timed_runs(recipe, args.seeds, args.budget)
-        write(out, args.json)
+        write_json(args.json, out)
     if args.ablate or args.ablation_only:
         ablate(out, recipe, args.seeds, args.json)
     print(f"wrote {args.json}")
