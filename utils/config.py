@@ -1,16 +1,8 @@
-"""Every environment variable the course reads, read here and nowhere else.
+"""Every environment variable the course reads, read here and nowhere else;
+the table in README.md and api.md says what each chooses and its default.
 
-- ``CNN_COURSE_DEVICE``: ``cpu``, ``cuda``, ``cuda:1`` or ``mps``
-  (default: the best device found).
-- ``CNN_COURSE_PROGRESS``: ``0`` hides progress bars (default ``1``).
-- ``CNN_COURSE_DATA``: the data cache (default ``~/.cache/cnn-course``).
-- ``FASHION_MNIST_DIR``: a folder of the four Fashion-MNIST IDX files
-  (default: Debian's ``/usr/share/datasets/fashion-mnist``).
-- ``CNN_COURSE_BACKBONE``: ``course`` or ``imagenet``, chapter 9's
-  pretrained backbone (default ``course``).
-
-Outputs that are stored or compared (the pages, nbval, CI) come from the
-CPU without progress bars: :func:`for_stored_outputs`, used by
+Outputs that are stored or compared (the pages and their tests) come from
+the CPU without progress bars: :func:`for_stored_outputs`, used by
 ``conftest.py`` and ``scripts/notebook_tools.py``.
 
 The examples set a variable only inside ``patch.dict``, which restores the
@@ -28,6 +20,7 @@ VARIABLES = (
     "CNN_COURSE_DATA",
     "FASHION_MNIST_DIR",
     "CNN_COURSE_BACKBONE",
+    "CELEBA_DIR",
 )
 
 
@@ -104,3 +97,16 @@ def backbone_choice() -> str:
             f"CNN_COURSE_BACKBONE={choice!r}: use course or imagenet"
         )
     return choice
+
+
+def celeba_dir() -> Path | None:
+    """``$CELEBA_DIR``, the folder that contains torchvision's ``celeba/``
+    folder (chapter 13's optional CelebA run), or ``None`` when it is not
+    set.
+
+    >>> with patch.dict(os.environ, {"CELEBA_DIR": "/data/faces"}):
+    ...     celeba_dir().as_posix()
+    '/data/faces'
+    """
+    chosen = _get("CELEBA_DIR")
+    return Path(chosen) if chosen else None
