@@ -128,6 +128,7 @@ def test_glossary_names_the_chapter_that_first_links_each_term():
             continue  # reported by the test above
         stated = re.search(r"\*(Chapter \d+|Appendix)\b[^*]*\*", definition)
         assert stated and stated.group(1) == chapter_label(page), (
-            f"glossary: {term!r} says {stated.group(1) if stated else 'nothing'}, but "
+            f"glossary: {term!r} says "
+            f"{stated.group(1) if stated else 'nothing'}, but "
             f"{page} is the first chapter that links it"
         )

@@ -2,8 +2,6 @@
 and nowhere else (conftest.py checks that no test or doctest changes them
 for the tests after it)."""
 
-import json
-import re
 from pathlib import Path
 
 import pytest
@@ -74,34 +72,3 @@ def test_celeba_dir(unset, tmp_path):
     assert config.celeba_dir() is None  # chapter 13 skips its CelebA run
     unset.setenv("CELEBA_DIR", f" {tmp_path} ")
     assert config.celeba_dir() == tmp_path
-
-
-COURSE_READS = re.compile(
-    r"(environ\.get\(|environ\[|getenv\()\s*['\"](CNN_COURSE_\w+|"
-    r"FASHION_MNIST_DIR|CELEBA_DIR)"
-)
-
-
-def test_no_other_file_reads_a_course_variable():
-    root = Path(__file__).resolve().parent.parent
-    sources = {
-        path: path.read_text()
-        for folder in ("utils", "scripts", "bench", "_ext", "playground")
-        for path in (root / folder).rglob("*.py")
-    }
-    sources[root / "course_models.py"] = (
-        root / "course_models.py"
-    ).read_text()
-    for notebook in sorted((root / "chapters").glob("*.ipynb")):
-        cells = json.loads(notebook.read_text())["cells"]
-        sources[notebook] = "\n".join(
-            "".join(cell["source"])
-            for cell in cells
-            if cell["cell_type"] == "code"
-        )
-    readers = sorted(
-        str(path.relative_to(root))
-        for path, text in sources.items()
-        if COURSE_READS.search(text) and path.name != "config.py"
-    )
-    assert readers == [], f"read these through utils.config: {readers}"

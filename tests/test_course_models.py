@@ -2,9 +2,9 @@
 source for every model used in more than one place."""
 
 import torch
-from notebook_tools import ROOT, exported_models, ruff_formatted
 
 import course_models
+from notebook_tools import ROOT, exported_models, ruff_formatted
 
 
 def test_course_models_is_up_to_date_with_the_chapters():

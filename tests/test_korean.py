@@ -12,8 +12,9 @@ import yaml
 from markdown_it import MarkdownIt
 from mdit_py_plugins.amsmath import amsmath_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
-from notebook_tools import ROOT
 from translation import KO, load_memory, problems, source_hash
+
+from notebook_tools import ROOT
 
 ENGLISH_TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 KOREAN_TOC = yaml.safe_load((KO / "_toc.yml").read_text())
@@ -71,9 +72,8 @@ def glossary_korean_names() -> dict[str, str]:
     for term, definition in re.findall(
         r"^(\S[^\n]*)\n  (\S[^\n]*)", text, re.M
     ):
-        names[term.strip().lower()] = re.split(r" \(|\. ", definition, 1)[
-            0
-        ].strip()
+        name = re.split(r" \(|\. ", definition, maxsplit=1)[0]
+        names[term.strip().lower()] = name.strip()
     return names
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbval.plugin import get_sanitize_patterns
+
 from notebook_tools import setup_block
 
 ROOT = Path(__file__).resolve().parent.parent
