@@ -55,7 +55,8 @@ def main() -> None:
     args = parser.parse_args()
     if not torch.cuda.is_available():
         sys.exit(
-            "bench/gpu_path.py needs a CUDA GPU; none is visible on this machine."
+            "bench/gpu_path.py needs a CUDA GPU; none is visible on this "
+            "machine."
         )
     device = torch.device("cuda")
     data = load_fashion_mnist()
@@ -74,8 +75,8 @@ def main() -> None:
     )
     dtype = utils.train.autocast_dtype(device)
     print(
-        f"machine: {machine()}; {args.epochs} epochs, batch {args.batch_size}; "
-        f"autocast dtype {dtype}\n"
+        f"machine: {machine()}; {args.epochs} epochs, "
+        f"batch {args.batch_size}; autocast dtype {dtype}\n"
     )
     rows = []
     for model_name in MODELS:

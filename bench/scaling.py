@@ -36,7 +36,10 @@ def machine() -> str:
     if torch.cuda.is_available():
         where = f"{torch.cuda.device_count()} x {torch.cuda.get_device_name()}"
     else:
-        where = f"CPU {platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+        where = (
+            f"CPU {platform.processor() or platform.machine()}, "
+            f"{os.cpu_count()} cores"
+        )
     return f"{where}, torch {torch.__version__}"
 
 
@@ -106,8 +109,8 @@ def main() -> None:
     )
     print(f"command: python bench/scaling.py {' '.join(sys.argv[1:])}")
     print(
-        f"{train_count:,} training images, global batch {args.global_batch}, {args.epochs} "
-        "epochs, last epoch reported\n"
+        f"{train_count:,} training images, global batch {args.global_batch}, "
+        f"{args.epochs} epochs, last epoch reported\n"
     )
     print("| model | run | images/s | s per epoch | final val accuracy |")
     print("|---|---|---|---|---|")
@@ -119,7 +122,8 @@ def main() -> None:
                 train_count // args.global_batch * args.global_batch
             )  # full steps only
             print(
-                f"| {model} | {name} | {images / seconds:,.0f} | {seconds:.1f} | "
+                f"| {model} | {name} | {images / seconds:,.0f} | "
+                f"{seconds:.1f} | "
                 f"{metadata['history']['val_acc'][-1]:.2%} |",
                 flush=True,
             )

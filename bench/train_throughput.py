@@ -143,7 +143,8 @@ def main() -> None:
         pin_memory=device.type == "cuda",
     )
     print(
-        f"machine: {machine()}; {count:,} images per epoch, batch {args.batch_size}\n"
+        f"machine: {machine()}; {count:,} images per epoch, "
+        f"batch {args.batch_size}\n"
     )
     rows = []
     for model_name in args.models:

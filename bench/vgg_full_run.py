@@ -51,8 +51,9 @@ def main() -> None:
 
     report(f"machine: {machine()}")
     report(
-        f"recipe: chapter 8's VGGStyleNet, all 55,000 training images, {args.epochs} epochs, "
-        "Adam 0.002 falling linearly to 0.0002, batches of 128, seed 0"
+        "recipe: chapter 8's VGGStyleNet, all 55,000 training images, "
+        f"{args.epochs} epochs, Adam 0.002 falling linearly to 0.0002, "
+        "batches of 128, seed 0"
     )
     data = load_fashion_mnist()
     train_images, train_labels = (
@@ -95,7 +96,8 @@ def main() -> None:
         history["epoch"], history["val_acc"], history["seconds"], strict=True
     ):
         report(
-            f"epoch {epoch:2d}  validation accuracy {val_acc:.2%}  ({seconds:.0f} s)"
+            f"epoch {epoch:2d}  validation accuracy {val_acc:.2%}  "
+            f"({seconds:.0f} s)"
         )
     test = TensorBatches(
         to_float_images(data.test_images),

@@ -134,7 +134,8 @@ def check_page(
     except Exception:  # report it and go on checking the page
         problems.append(f"{name}: requests were still running after 60 s")
     broken = page.evaluate(
-        "() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
+        "() => [...document.images]"
+        ".filter(i => !i.complete || i.naturalWidth === 0)"
         ".map(i => i.getAttribute('src'))"
     )
     problems += [f"{name}: image not decoded: {src}" for src in broken]
@@ -159,7 +160,8 @@ def check_page(
         "() => [...document.querySelectorAll('article div.highlight pre')]"
         ".filter(p => !p.closest('.cell_output') && p.clientWidth > 0"
         " && p.scrollWidth > p.clientWidth + 1)"
-        ".map(p => p.textContent.split('\\n').reduce((a, b) => a.length >= b.length ? a : b))"
+        ".map(p => p.textContent.split('\\n')"
+        ".reduce((a, b) => a.length >= b.length ? a : b))"
     )
     problems += [
         f"{name}: code block scrolls sideways at 1280 px: {line[:60]!r}"
@@ -221,8 +223,8 @@ def check_solution_toggle(page, name: str, toggle, problems: list) -> None:
     box = solution.bounding_box()
     if box is None:  # display: none, or not in the layout at all
         problems.append(
-            f"{name}: the first solution element is not displayed (no layout box), "
-            "so its toggle cannot be tested"
+            f"{name}: the first solution element is not displayed "
+            "(no layout box), so its toggle cannot be tested"
         )
         return
     toggle.click()
@@ -306,14 +308,17 @@ def wait_for_settings(page, widget, expected: dict) -> None:
     """Wait until the widget has rendered exactly these settings (weights to
     1e-12)."""
     page.wait_for_function(
-        """([root, want]) => {
-            if (root.dataset.ready !== "true" || !root.dataset.settings) return false;
-            const got = JSON.parse(root.dataset.settings);
-            return Object.keys(want).every(key => key === "weights"
-                ? want.weights.every((w, k) => got.weights[k] !== null
-                                               && Math.abs(got.weights[k] - w) < 1e-12)
-                : got[key] === want[key]);
-        }""",
+        "([root, want]) => {\n"
+        '            if (root.dataset.ready !== "true"'
+        " || !root.dataset.settings) return false;\n"
+        "            const got = JSON.parse(root.dataset.settings);\n"
+        '            return Object.keys(want).every(key => key === "weights"\n'
+        "                ? want.weights.every((w, k) =>"
+        " got.weights[k] !== null\n"
+        "                                               "
+        "&& Math.abs(got.weights[k] - w) < 1e-12)\n"
+        "                : got[key] === want[key]);\n"
+        "        }",
         arg=[widget.element_handle(), expected],
         timeout=10_000,
     )
@@ -391,7 +396,8 @@ def hover_readout(
     )
     readout = widget.locator(".cnnpg-readout")
     page.wait_for_function(
-        "([el, r, c]) => el.dataset.row === String(r) && el.dataset.column === String(c)",
+        "([el, r, c]) => el.dataset.row === String(r)"
+        " && el.dataset.column === String(c)",
         arg=[readout.element_handle(), row, column],
         timeout=5_000,
     )
@@ -414,7 +420,8 @@ def widget_screenshot(page, widget, path: Path) -> None:
         widget.screenshot(path=str(path))
     finally:
         hidden.evaluate(
-            "els => els.forEach(el => { el.style.visibility = el.dataset.cnnpgVisibility;"
+            "els => els.forEach(el => {"
+            " el.style.visibility = el.dataset.cnnpgVisibility;"
             " delete el.dataset.cnnpgVisibility; })"
         )
 
@@ -462,14 +469,15 @@ def check_playgrounds(
                 "shape"
             ]:
                 problems.append(
-                    f"{where}, {label}: shows a {len(shown)}-row table, PyTorch gives "
-                    f"{reference['shape']}"
+                    f"{where}, {label}: shows a {len(shown)}-row table, "
+                    f"PyTorch gives {reference['shape']}"
                 )
                 continue
             error = float(np.abs(np.array(shown) - expected).max())
             if error > PLAYGROUND_TOLERANCE:
                 problems.append(
-                    f"{where}, {label}: largest difference to PyTorch {error:.3g}"
+                    f"{where}, {label}: largest difference to PyTorch "
+                    f"{error:.3g}"
                 )
             row, column = reference["shape"][0] - 1, reference["shape"][1] // 2
             hovered = hover_readout(
@@ -480,8 +488,8 @@ def check_playgrounds(
                 or abs(hovered - expected[row, column]) > PLAYGROUND_TOLERANCE
             ):
                 problems.append(
-                    f"{where}, {label}: hovering output [{row}, {column}] shows "
-                    f"{hovered}, PyTorch gives {expected[row, column]}"
+                    f"{where}, {label}: hovering output [{row}, {column}] "
+                    f"shows {hovered}, PyTorch gives {expected[row, column]}"
                 )
             status = widget.locator(".cnnpg-status").inner_text()
             valid = widget.get_attribute("data-valid")
@@ -492,15 +500,18 @@ def check_playgrounds(
             if not reference["fits"]:
                 size = len(config["inputs"][setting["input"]]["pixels"])
                 span = 2 * setting["dilation"] + 1
-                fraction = f"{(size + 2 * setting['padding'] - span) / setting['stride'] + 1:.2f}"
+                fraction = f"""{
+                    (size + 2 * setting["padding"] - span) / setting["stride"]
+                    + 1:.2f}"""
                 if (
                     valid != "false"
                     or "does not fit" not in status
                     or fraction not in status
                 ):
                     problems.append(
-                        f"{where}, {label}: the uneven stride is not explained "
-                        f"(expected 'does not fit' and {fraction}): {status!r}"
+                        f"{where}, {label}: the uneven stride is not "
+                        f"explained (expected 'does not fit' and {fraction}): "
+                        f"{status!r}"
                     )
             compared += 1
             if first and index == 0 and setting["kernel"] == "laplacian":
@@ -511,7 +522,8 @@ def check_playgrounds(
                 )
         if compared != len(config["references"]) or not compared:
             problems.append(
-                f"{where}: compared {compared} of {len(config['references'])} settings"
+                f"{where}: compared {compared} of "
+                f"{len(config['references'])} settings"
             )
         check_playground_keyboard(page, widget, where, problems)
         check_playground_file(page, widget, where, problems)
@@ -543,7 +555,8 @@ def check_playground_keyboard(
         )
     except Exception:
         problems.append(
-            f"{where}: Home, ArrowRight, ArrowDown did not move the window to [1, 1]"
+            f"{where}: Home, ArrowRight, ArrowDown did not move the window "
+            "to [1, 1]"
         )
 
 
@@ -583,7 +596,8 @@ def check_playground_file(page, widget, where: str, problems: list) -> None:
             )
         except Exception as error:
             problems.append(
-                f"{where}: loading an image file failed: {type(error).__name__}"
+                f"{where}: loading an image file failed: "
+                f"{type(error).__name__}"
             )
             return
     error = float(
@@ -673,8 +687,10 @@ def check_playground_themes(
             "t => { document.documentElement.dataset.theme = t; }", theme
         )
         page.wait_for_function(
-            "([el, dark]) => { const c = getComputedStyle(el).backgroundColor.match(/\\d+/g);"
-            " const bright = c && (+c[0] + +c[1] + +c[2]) > 384; return bright !== dark; }",
+            "([el, dark]) => {"
+            " const c = getComputedStyle(el).backgroundColor.match(/\\d+/g);"
+            " const bright = c && (+c[0] + +c[1] + +c[2]) > 384;"
+            " return bright !== dark; }",
             arg=[widget.element_handle(), theme == "dark"],
             timeout=5_000,
         )
@@ -689,14 +705,15 @@ def check_playground_themes(
             colours = element.evaluate(
                 "el => { let bg = 'rgba(0, 0, 0, 0)', node = el;"
                 " while (node && /rgba\\(.*, 0\\)|transparent/.test(bg)) {"
-                " bg = getComputedStyle(node).backgroundColor; node = node.parentElement; }"
+                " bg = getComputedStyle(node).backgroundColor;"
+                " node = node.parentElement; }"
                 " return [getComputedStyle(el).color, bg]; }"
             )
             ratio = contrast(*colours)
             if ratio < 4.5:
                 problems.append(
-                    f"{where}: {part} text has contrast {ratio:.1f} in the {theme} "
-                    "theme (WCAG asks for 4.5)"
+                    f"{where}: {part} text has contrast {ratio:.1f} in the "
+                    f"{theme} theme (WCAG asks for 4.5)"
                 )
         if theme == "dark" and shots is not None:
             widget_screenshot(
@@ -710,7 +727,8 @@ def check_playground_themes(
 def main(html_dir: Path) -> int:
     if not (html_dir / "index.html").exists():
         print(
-            f"{html_dir}/index.html is missing: build the site first (make site)"
+            f"{html_dir}/index.html is missing: build the site first "
+            "(make site)"
         )
         return 1
     shots = html_dir.parent / "screenshots"
@@ -758,7 +776,8 @@ def main(html_dir: Path) -> int:
                 ]
                 if not any(h.endswith(f"/{name}.ipynb") for h in hrefs):
                     problems.append(
-                        f"{name}: no Colab button pointing at {name}.ipynb ({hrefs})"
+                        f"{name}: no Colab button pointing at {name}.ipynb "
+                        f"({hrefs})"
                     )
                 toggles = page.locator(
                     ".solution .toggle-button, details.solution summary, "

@@ -35,12 +35,14 @@ total = sum(sum(c.values()) - c["skipped"] for c in counts.values())
 for module, c in sorted(counts.items()):
     module_total = sum(c.values()) - c["skipped"]
     print(
-        f"utils/{module}.py: {c['killed'] + c['timeout']}/{module_total} killed, {dict(c)}"
+        f"utils/{module}.py: {c['killed'] + c['timeout']}/{module_total} "
+        f"killed, {dict(c)}"
     )
 if not total:
     sys.exit("no mutmut results on stdin: run `mutmut run` first")
 print(
-    f"\nmutation score: {killed}/{total} = {killed / total:.1%} (bar {BAR:.0%})"
+    f"\nmutation score: {killed}/{total} = {killed / total:.1%} "
+    f"(bar {BAR:.0%})"
 )
 print(f"{len(survivors)} surviving mutants:", *survivors, sep="\n  ")
 sys.exit(0 if killed / total >= BAR else 1)

@@ -61,7 +61,9 @@ def select_classes(
     """The examples whose label is in ``classes``, relabelled 0..len(classes)-1
     in that order.
 
-    >>> images, labels = select_classes(torch.zeros(6, 2), torch.tensor([5, 2, 0, 2, 9, 5]), (2, 5))
+    >>> images, labels = select_classes(
+    ...     torch.zeros(6, 2), torch.tensor([5, 2, 0, 2, 9, 5]), (2, 5)
+    ... )
     >>> len(images), labels.tolist()
     (4, [1, 0, 0, 1])
     """
@@ -143,8 +145,9 @@ def main(argv: list[str] | None = None) -> Path:
         torch_version=str(torch.__version__),
     )
     print(
-        f"source-task validation accuracy {history['val_acc'][-1]:.2%}, test accuracy "
-        f"{test_accuracy:.2%} after {args.epochs} epochs ({time.perf_counter() - start:.0f} s); "
+        f"source-task validation accuracy {history['val_acc'][-1]:.2%}, "
+        f"test accuracy {test_accuracy:.2%} after {args.epochs} epochs "
+        f"({time.perf_counter() - start:.0f} s); "
         f"wrote {path} ({path.stat().st_size:,} bytes)"
     )
     return path
