@@ -254,9 +254,12 @@ def test_an_empty_folder_is_an_error_naming_every_file(
     empty = tmp_path / "empty"
     empty.mkdir()
     monkeypatch.setenv("FASHION_MNIST_DIR", str(empty))
-    with pytest.raises(FileNotFoundError, match=f"{empty} lacks") as raised:
+    with pytest.raises(FileNotFoundError) as raised:
         load_fashion_mnist()
-    assert all(name in str(raised.value) for name in FILES)
+    assert str(raised.value) == (
+        f"FASHION_MNIST_DIR={empty} lacks {', '.join(utils.data.FILES)} "
+        "(.gz or not): fix the folder or unset the variable"
+    )
 
 
 def test_a_missing_folder_is_an_error_naming_it(
@@ -285,6 +288,8 @@ def test_without_files_torchvision_downloads_them(
     import torchvision.datasets
 
     def download(root, train, download):  # what torchvision leaves on disk
+        if not download:  # torchvision's own behaviour without the files
+            raise RuntimeError("Dataset not found. Use download=True")
         for name, array in no_files.items():
             write_idx(root / "FashionMNIST" / "raw" / name, array, gz=False)
 
@@ -302,11 +307,31 @@ def test_without_files_a_failed_download_is_a_clear_error(
         raise OSError("network unreachable")
 
     monkeypatch.setattr(torchvision.datasets, "FashionMNIST", offline)
-    with pytest.raises(
-        FileNotFoundError,
-        match="download failed .*network unreachable.*apt-get install",
-    ):
+    with pytest.raises(FileNotFoundError) as raised:
         load_fashion_mnist()
+    assert str(raised.value) == (
+        f"no Fashion-MNIST: {config.DEBIAN_FASHION_MNIST} lacks "
+        f"{', '.join(utils.data.FILES)}, and the download failed "
+        "(OSError('network unreachable')). Go online, set FASHION_MNIST_DIR "
+        "to a folder of the four IDX files, or apt-get install "
+        "dataset-fashion-mnist"
+    )
+
+
+def test_a_filled_cache_needs_no_source(no_files, monkeypatch, tmp_path):
+    import torchvision.datasets
+
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path / "idx"))
+    first = load_fashion_mnist(val_per_class=1)  # fills the cache
+    monkeypatch.delenv("FASHION_MNIST_DIR")  # now no source at all
+
+    def offline(*args, **kwargs):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(torchvision.datasets, "FashionMNIST", offline)
+    again = load_fashion_mnist(val_per_class=1)
+    assert torch.equal(again.test_images, first.test_images)
+    assert torch.equal(again.train_labels, first.train_labels)
 
 
 @pytest.mark.skipif(
