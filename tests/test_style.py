@@ -42,7 +42,7 @@ COURSE_READS = re.compile(
 
 
 def test_no_other_file_reads_a_course_variable():
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     sources = {
         path: path.read_text()
         for folder in ("utils", "scripts", "bench", "_ext", "playground")
